@@ -1,0 +1,3 @@
+//! The `logme` command-line tool.
+
+fn main() {}

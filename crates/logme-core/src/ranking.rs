@@ -1,0 +1,1 @@
+//! Rank correlations between transferability scores and measured transfer accuracies.

@@ -1,0 +1,1 @@
+//! faer backend for logme.

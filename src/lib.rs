@@ -1,0 +1,3 @@
+//! LogME transferability scores with a choice of linear-algebra backend.
+
+pub use logme_core::*;
