@@ -144,9 +144,11 @@ pub(crate) fn icml_reference(col: &Column<'_>) -> ColumnFit {
     let mut last = Norms { gamma: 0.0, m_sq: 0.0, residual_sq: 0.0 };
     let mut iterations = 0;
     let mut converged = false;
+    let mut t_weights = lam;
     for _ in 0..REFERENCE_MAX_ITERATIONS {
         iterations += 1;
-        last = norms(col, alpha / beta);
+        t_weights = alpha / beta;
+        last = norms(col, t_weights);
         // γ uses λ, which equals α/β at this point; the norms use the weights of the old α, β.
         last.gamma = col.sigma.iter().map(|&s| s / (s + lam)).sum();
         alpha = last.gamma / (last.m_sq + eps);
@@ -173,7 +175,7 @@ pub(crate) fn icml_reference(col: &Column<'_>) -> ColumnFit {
         converged,
         reference_gap: 0.0,
         unbounded: false,
-        t_weights: lam,
+        t_weights,
     }
 }
 

@@ -1,0 +1,3 @@
+//! Library part of the logme command-line tool: file readers and writers.
+
+pub mod read;

@@ -1,0 +1,244 @@
+//! nalgebra backend for logme: pure Rust, single-threaded.
+//!
+//! Every [`MatView`] is handed to nalgebra as a `MatrixView` with dynamic row and column strides
+//! over the caller's slice, so products never copy their operands; nalgebra's `gemm` on dynamic
+//! sizes runs `matrixmultiply::dgemm` with those strides. Kernel by kernel:
+//!
+//! | kernel      | nalgebra routine                                                            |
+//! |-------------|-----------------------------------------------------------------------------|
+//! | `syrk`      | `Matrix::gemm` (β = 1) on the blocks of the lower triangle, recursively     |
+//! | `gram_rows` | the same on aaᵀ                                                             |
+//! | `gemm_tn`   | `Matrix::gemm` (β = 1) on the transposed view of a (no copy)                |
+//! | `gemm`      | `Matrix::gemm` (β = 1)                                                      |
+//! | `eigh`      | `SymmetricEigen::try_new` on a symmetrized copy, then sorted ascending      |
+//!
+//! nalgebra has no triangular product. `syrk` splits the output in halves: the lower-left block
+//! is one full `gemm`, the two diagonal blocks recurse, and blocks of at most 64 columns are
+//! computed whole into a scratch buffer whose lower triangle is added to the output. That spends
+//! about d·64·n extra flops, and the strict upper triangle of the output is never written.
+//!
+//! `gemm_tr` is deliberately not used: in nalgebra 0.35 it loops over `gemv_tr`, column by
+//! column, which is much slower than `gemm` on a transposed view.
+//!
+//! `SymmetricEigen` returns its eigenvalues unsorted; the backend sorts them ascending and
+//! permutes the eigenvectors to match. It is a tridiagonal QR iteration with Givens rotations,
+//! correct but slower than faer or LAPACK on large matrices.
+//!
+//! ```
+//! use logme_core::{LinalgBackend, MatMut, MatView};
+//! use logme_nalgebra::NalgebraBackend;
+//!
+//! // g += aᵀa for a = [[1, 2], [3, 4]] (row-major); only the lower triangle is written.
+//! let a = [1.0, 2.0, 3.0, 4.0];
+//! let mut g = [0.0; 4];
+//! NalgebraBackend.syrk(MatView::row_major(&a, 2, 2), MatMut::row_major(&mut g, 2, 2));
+//! assert_eq!(g, [10.0, 0.0, 14.0, 20.0]);
+//! ```
+
+use logme_core::{BackendError, BackendErrorKind, LinalgBackend, MatMut, MatView, Order};
+use nalgebra::{DMatrix, Dyn, MatrixView, MatrixViewMut, SymmetricEigen};
+
+const NAME: &str = "nalgebra";
+
+/// Output blocks of at most this many columns are computed whole in `syrk`.
+const LOWER_LEAF: usize = 64;
+
+/// The nalgebra backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NalgebraBackend;
+
+/// A read-only nalgebra view with run-time shape and strides.
+type View<'a> = MatrixView<'a, f64, Dyn, Dyn, Dyn, Dyn>;
+
+/// A mutable nalgebra view with run-time shape and strides.
+type ViewMut<'a> = MatrixViewMut<'a, f64, Dyn, Dyn, Dyn, Dyn>;
+
+/// (row stride, column stride) of a view in `order` with leading dimension `ld`.
+fn strides(order: Order, ld: usize) -> (usize, usize) {
+    match order {
+        Order::RowMajor => (ld, 1),
+        Order::ColMajor => (1, ld),
+    }
+}
+
+/// nalgebra's view of a non-empty logme view: the same memory, strides from the order.
+fn as_nalgebra(a: MatView<'_>) -> View<'_> {
+    let (row_stride, col_stride) = strides(a.order(), a.ld());
+    View::from_slice_with_strides_generic(
+        a.data(),
+        Dyn(a.n_rows()),
+        Dyn(a.n_cols()),
+        Dyn(row_stride),
+        Dyn(col_stride),
+    )
+}
+
+/// nalgebra's mutable view of a non-empty logme view.
+fn as_nalgebra_mut(a: MatMut<'_>) -> ViewMut<'_> {
+    let (n_rows, n_cols) = (a.n_rows(), a.n_cols());
+    let (row_stride, col_stride) = strides(a.order(), a.ld());
+    ViewMut::from_slice_with_strides_generic(
+        a.into_data(),
+        Dyn(n_rows),
+        Dyn(n_cols),
+        Dyn(row_stride),
+        Dyn(col_stride),
+    )
+}
+
+/// `dst += lhs · rhs` on the lower triangle of the square `dst`, recursively.
+fn lower_product(lhs: View<'_>, rhs: View<'_>, mut dst: ViewMut<'_>) {
+    let d = dst.nrows();
+    if d <= LOWER_LEAF {
+        let mut block = DMatrix::<f64>::zeros(d, d);
+        block.gemm(1.0, &lhs, &rhs, 0.0);
+        for col_idx in 0..d {
+            for row_idx in col_idx..d {
+                dst[(row_idx, col_idx)] += block[(row_idx, col_idx)];
+            }
+        }
+        return;
+    }
+
+    // Split at h: [[top-left, ·], [bottom-left, bottom-right]]; the strict upper block is skipped.
+    let h = d / 2;
+    let rest = d - h;
+    lower_product(
+        lhs.rows(0, h),
+        rhs.columns(0, h),
+        dst.view_mut((0, 0), (h, h)),
+    );
+    dst.view_mut((h, 0), (rest, h))
+        .gemm(1.0, &lhs.rows(h, rest), &rhs.columns(0, h), 1.0);
+    lower_product(
+        lhs.rows(h, rest),
+        rhs.columns(h, rest),
+        dst.view_mut((h, h), (rest, rest)),
+    );
+}
+
+impl NalgebraBackend {
+    /// `g += lhs · rhs` on the lower triangle, after checking shapes.
+    #[track_caller]
+    fn lower(lhs: MatView<'_>, rhs: MatView<'_>, g: MatMut<'_>) {
+        assert!(
+            g.n_rows() == g.n_cols()
+                && lhs.n_rows() == g.n_rows()
+                && rhs.n_cols() == g.n_cols()
+                && lhs.n_cols() == rhs.n_rows(),
+            "shape mismatch: [{}x{}] += [{}x{}] · [{}x{}]",
+            g.n_rows(),
+            g.n_cols(),
+            lhs.n_rows(),
+            lhs.n_cols(),
+            rhs.n_rows(),
+            rhs.n_cols()
+        );
+        if g.n_rows() == 0 || lhs.n_cols() == 0 {
+            return;
+        }
+        lower_product(as_nalgebra(lhs), as_nalgebra(rhs), as_nalgebra_mut(g));
+    }
+}
+
+impl LinalgBackend for NalgebraBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// # Panics
+    /// If `g` is not `[d, d]` for `a` of shape `[n, d]`.
+    #[track_caller]
+    fn syrk(&self, a: MatView<'_>, g: MatMut<'_>) {
+        Self::lower(a.transpose(), a, g);
+    }
+
+    /// # Panics
+    /// If `c` is not `[p, q]` for `a` of shape `[n, p]` and `b` of shape `[n, q]`.
+    #[track_caller]
+    fn gemm_tn(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
+        self.gemm(a.transpose(), b, c);
+    }
+
+    /// # Panics
+    /// If `c` is not `[p, q]` for `a` of shape `[p, n]` and `b` of shape `[n, q]`.
+    #[track_caller]
+    fn gemm(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
+        assert!(
+            a.n_rows() == c.n_rows() && b.n_cols() == c.n_cols() && a.n_cols() == b.n_rows(),
+            "shape mismatch: [{}x{}] += [{}x{}] · [{}x{}]",
+            c.n_rows(),
+            c.n_cols(),
+            a.n_rows(),
+            a.n_cols(),
+            b.n_rows(),
+            b.n_cols()
+        );
+        // nalgebra's view constructors reject some empty views with short slices; nothing to add.
+        if c.n_rows() == 0 || c.n_cols() == 0 || a.n_cols() == 0 {
+            return;
+        }
+        as_nalgebra_mut(c).gemm(1.0, &as_nalgebra(a), &as_nalgebra(b), 1.0);
+    }
+
+    /// # Panics
+    /// If `k` is not `[n, n]` for `a` of shape `[n, d]`.
+    #[track_caller]
+    fn gram_rows(&self, a: MatView<'_>, k: MatMut<'_>) {
+        Self::lower(a, a.transpose(), k);
+    }
+
+    /// # Panics
+    /// If `a` or `vectors` is not `[n, n]` or `values` does not hold `n` values.
+    #[track_caller]
+    fn eigh(
+        &self,
+        a: MatView<'_>,
+        values: &mut [f64],
+        mut vectors: MatMut<'_>,
+    ) -> Result<(), BackendError> {
+        let n = a.n_rows();
+        assert!(
+            a.n_cols() == n && vectors.n_rows() == n && vectors.n_cols() == n && values.len() == n,
+            "shape mismatch: a [{}x{}], {} values, vectors [{}x{}]",
+            a.n_rows(),
+            a.n_cols(),
+            values.len(),
+            vectors.n_rows(),
+            vectors.n_cols()
+        );
+        // nalgebra's tridiagonalization panics on an empty matrix.
+        if n == 0 {
+            return Ok(());
+        }
+
+        // A symmetric copy built from the lower triangle alone.
+        let symmetric = DMatrix::from_fn(n, n, |row_idx, col_idx| {
+            if row_idx >= col_idx {
+                a.get(row_idx, col_idx)
+            } else {
+                a.get(col_idx, row_idx)
+            }
+        });
+
+        // LAPACK's dsteqr allows 30 QR sweeps per eigenvalue; so does this.
+        let max_sweeps = 30 * n;
+        let eigen =
+            SymmetricEigen::try_new(symmetric, f64::EPSILON, max_sweeps).ok_or(BackendError {
+                backend: NAME,
+                op: "eigh",
+                kind: BackendErrorKind::NoConvergence,
+            })?;
+
+        // Ascending order, eigenvectors permuted along.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&i, &j| eigen.eigenvalues[i].total_cmp(&eigen.eigenvalues[j]));
+        for (dst_idx, &src_idx) in order.iter().enumerate() {
+            values[dst_idx] = eigen.eigenvalues[src_idx];
+            for row_idx in 0..n {
+                *vectors.get_mut(row_idx, dst_idx) = eigen.eigenvectors[(row_idx, src_idx)];
+            }
+        }
+        Ok(())
+    }
+}
