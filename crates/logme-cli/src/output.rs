@@ -1,0 +1,287 @@
+//! Metric dispatch and the three output formats (table, JSON, CSV).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::{Result, bail};
+use logme::ranking::RankCorrelations;
+use logme::{Fit, LogMe, Targets};
+use logme_cli::read::FeatureFile;
+use serde_json::{Value, json};
+
+use crate::args::{Format, RankArgs};
+use crate::commands::Ranked;
+
+/// Metric ids this build can compute, in display order.
+pub const METRICS: [&str; 1] = ["logme"];
+
+/// Parses `--metrics`, expanding `all` and refusing unknown or repeated ids.
+pub fn parse_metrics(requested: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for id in requested {
+        let id = id.trim();
+        if id == "all" {
+            for m in METRICS {
+                if !out.iter().any(|o| o == m) {
+                    out.push(m.to_string());
+                }
+            }
+            continue;
+        }
+        if !METRICS.contains(&id) {
+            bail!("unknown metric `{id}`; choose from {} or all", METRICS.join(", "));
+        }
+        if !out.iter().any(|o| o == id) {
+            out.push(id.to_string());
+        }
+    }
+    if out.is_empty() {
+        bail!("--metrics is empty; name at least one metric, e.g. --metrics logme");
+    }
+    Ok(out)
+}
+
+/// Scores one candidate with one metric; `None` when the metric does not apply to it.
+pub fn score_metric(
+    logme: &LogMe,
+    metric: &str,
+    features: &FeatureFile,
+    targets: &Targets,
+    candidate: crate::commands::CandidateRef<'_>,
+    _args: &RankArgs,
+    notes: &mut Vec<String>,
+) -> Result<Option<f64>> {
+    match metric {
+        "logme" => {
+            let fit = logme.fit(features.matrix(), targets)?;
+            for d in &fit.diagnostics {
+                // The official code stops at 11 iterations routinely; one summary line says so.
+                if matches!(d, logme::Diagnostic::IterationCap { .. }) {
+                    let note = "some target columns stopped at the reference 11-iteration cap, as \
+                                the official code does; --mode exact iterates to convergence"
+                        .to_string();
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                } else {
+                    notes.push(format!("{}: {d}", candidate.name));
+                }
+            }
+            Ok(Some(fit.score))
+        }
+        other => bail!("metric `{other}` is not available in this build"),
+    }
+}
+
+fn number(v: f64) -> Value {
+    // JSON has no infinity: non-finite values are written as null (see the README).
+    if v.is_finite() { json!(v) } else { Value::Null }
+}
+
+fn fmt_value(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.6}"),
+        Some(v) if v > 0.0 => "+inf".to_string(),
+        Some(v) if v < 0.0 => "-inf".to_string(),
+        _ => "n/a".to_string(),
+    }
+}
+
+/// Prints the result of `logme score`.
+pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Result<()> {
+    let columns: Vec<Value> = fit
+        .columns
+        .iter()
+        .map(|c| {
+            json!({
+                "evidence": number(c.evidence),
+                "alpha": number(c.alpha),
+                "beta": number(c.beta),
+                "iterations": c.iterations,
+                "converged": c.converged,
+                "reference_gap": c.reference_gap,
+                "unbounded": c.unbounded,
+            })
+        })
+        .collect();
+    match format {
+        Format::Json => {
+            let value = json!({
+                "score": number(fit.score),
+                "task": fit.task.name(),
+                "method": fit.method.name(),
+                "mode": fit.mode.name(),
+                "backend": backend,
+                "path": fit.path.name(),
+                "n_samples": fit.n_samples,
+                "n_features": fit.n_features,
+                "n_targets": fit.n_targets(),
+                "rank": fit.rank,
+                "seconds": seconds,
+                "label_mapping": fit.label_mapping.as_ref().map(|m| m.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+                "diagnostics": fit.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                "columns": columns,
+            });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Csv => {
+            let mut text = String::from("column,evidence,alpha,beta,iterations,converged\n");
+            for (i, c) in fit.columns.iter().enumerate() {
+                writeln!(text, "{i},{},{},{},{},{}", c.evidence, c.alpha, c.beta, c.iterations, c.converged)?;
+            }
+            print!("{text}");
+        }
+        Format::Table => {
+            let mut text = String::new();
+            writeln!(text, "score     {}", fmt_value(Some(fit.score)))?;
+            writeln!(text, "task      {}", fit.task.name())?;
+            writeln!(text, "method    {} ({} mode)", fit.method.name(), fit.mode.name())?;
+            writeln!(text, "backend   {backend} ({} path)", fit.path.name())?;
+            writeln!(text, "data      {} samples x {} features, {} targets, rank {}", fit.n_samples, fit.n_features, fit.n_targets(), fit.rank)?;
+            writeln!(text, "seconds   {seconds:.3}")?;
+            writeln!(text)?;
+            writeln!(text, "{:>6}  {:>12}  {:>14}  {:>14}  {:>5}  {:>9}", "column", "evidence", "alpha", "beta", "iters", "converged")?;
+            for (i, c) in fit.columns.iter().enumerate() {
+                writeln!(
+                    text,
+                    "{i:>6}  {:>12}  {:>14.6e}  {:>14.6e}  {:>5}  {:>9}",
+                    fmt_value(Some(c.evidence)),
+                    c.alpha,
+                    c.beta,
+                    c.iterations,
+                    c.converged
+                )?;
+            }
+            print!("{text}");
+        }
+    }
+    Ok(())
+}
+
+fn correlations_json(c: &Option<RankCorrelations>) -> Value {
+    match c {
+        None => Value::Null,
+        Some(c) => json!({
+            "weighted_tau": c.weighted_tau.map(number),
+            "kendall_tau": c.kendall_tau.map(number),
+            "spearman": c.spearman.map(number),
+            "pearson": c.pearson.map(number),
+            "top1_regret": number(c.top1_regret),
+        }),
+    }
+}
+
+/// Prints the result of `logme rank`.
+pub fn print_rank(
+    ranked: &[Ranked],
+    metrics: &[String],
+    correlations: &BTreeMap<String, Option<RankCorrelations>>,
+    logme: &LogMe,
+    format: Format,
+) -> Result<()> {
+    let has_accuracy = ranked.iter().any(|r| r.accuracy.is_some());
+    match format {
+        Format::Json => {
+            let models: Vec<Value> = ranked
+                .iter()
+                .map(|r| {
+                    let scores: serde_json::Map<String, Value> = metrics
+                        .iter()
+                        .map(|m| (m.clone(), r.scores[m].map_or(Value::Null, number)))
+                        .collect();
+                    let mut obj = json!({
+                        "model": r.model,
+                        "scores": scores,
+                        "n_samples": r.n_samples,
+                        "n_features": r.n_features,
+                        "seconds": r.seconds,
+                    });
+                    if let Some(a) = r.accuracy {
+                        obj["accuracy"] = json!(a);
+                    }
+                    obj
+                })
+                .collect();
+            let corr: serde_json::Map<String, Value> =
+                correlations.iter().map(|(m, c)| (m.clone(), correlations_json(c))).collect();
+            let value = json!({
+                "models": models,
+                "correlations": corr,
+                "method": logme.options().method.name(),
+                "mode": logme.options().mode.name(),
+                "backend": logme.linalg().name(),
+            });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Csv => {
+            let mut text = String::from("rank,model");
+            for m in metrics {
+                write!(text, ",{m}")?;
+            }
+            text.push_str(",n_samples,n_features,seconds,accuracy\n");
+            for (i, r) in ranked.iter().enumerate() {
+                write!(text, "{},{}", i + 1, r.model)?;
+                for m in metrics {
+                    write!(text, ",{}", r.scores[m].map_or(String::new(), |v| v.to_string()))?;
+                }
+                writeln!(
+                    text,
+                    ",{},{},{:.6},{}",
+                    r.n_samples,
+                    r.n_features,
+                    r.seconds,
+                    r.accuracy.map_or(String::new(), |a| a.to_string())
+                )?;
+            }
+            print!("{text}");
+        }
+        Format::Table => {
+            let width = ranked.iter().map(|r| r.model.len()).max().unwrap_or(5).max(5);
+            let mut text = String::new();
+            write!(text, "{:>4}  {:<width$}", "rank", "model")?;
+            for m in metrics {
+                write!(text, "  {m:>14}")?;
+            }
+            write!(text, "  {:>7}  {:>6}  {:>8}", "N", "D", "seconds")?;
+            if has_accuracy {
+                write!(text, "  {:>8}", "accuracy")?;
+            }
+            text.push('\n');
+            for (i, r) in ranked.iter().enumerate() {
+                write!(text, "{:>4}  {:<width$}", i + 1, r.model)?;
+                for m in metrics {
+                    write!(text, "  {:>14}", fmt_value(r.scores[m]))?;
+                }
+                write!(text, "  {:>7}  {:>6}  {:>8.3}", r.n_samples, r.n_features, r.seconds)?;
+                if has_accuracy {
+                    write!(text, "  {:>8}", r.accuracy.map_or("n/a".to_string(), |a| format!("{a:.4}")))?;
+                }
+                text.push('\n');
+            }
+            if !correlations.is_empty() {
+                writeln!(text)?;
+                writeln!(
+                    text,
+                    "{:<18}  {:>12}  {:>11}  {:>8}  {:>8}  {:>11}",
+                    "metric vs accuracy", "weighted_tau", "kendall_tau", "spearman", "pearson", "top1_regret"
+                )?;
+                for (m, c) in correlations {
+                    match c {
+                        Some(c) => writeln!(
+                            text,
+                            "{m:<18}  {:>12}  {:>11}  {:>8}  {:>8}  {:>11}",
+                            fmt_value(c.weighted_tau),
+                            fmt_value(c.kendall_tau),
+                            fmt_value(c.spearman),
+                            fmt_value(c.pearson),
+                            fmt_value(Some(c.top1_regret))
+                        )?,
+                        None => writeln!(text, "{m:<18}  (fewer than two models scored)")?,
+                    }
+                }
+            }
+            print!("{text}");
+        }
+    }
+    Ok(())
+}
