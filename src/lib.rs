@@ -2,25 +2,9 @@
 //!
 //! This facade re-exports [`logme_core`] and adds what a user needs to run it: a [`Backend`]
 //! chosen by cargo feature (and at run time when several are compiled), the [`LogMe`] builder,
-//! and `ndarray` interop for f32 and f64 features.
+//! and `ndarray` interop for f32 and f64 features. The project README follows.
 //!
-//! ```
-//! use logme::{LogMe, Method, Mode, Targets};
-//! use ndarray::Array2;
-//!
-//! // 40 samples, 3 features, two classes that the first feature separates.
-//! let features = Array2::from_shape_fn((40, 3), |(i, j)| {
-//!     let class = (i % 2) as f32;
-//!     if j == 0 { class + 0.1 * ((i * 7 % 11) as f32) } else { ((i * 13 + j * 5) % 17) as f32 / 17.0 }
-//! });
-//! let labels: Vec<u8> = (0..40).map(|i| (i % 2) as u8).collect();
-//! let targets = Targets::classes(&labels)?;
-//!
-//! let fit = LogMe::new().method(Method::FixedPoint).mode(Mode::Reference).fit_array(features.view(), &targets)?;
-//! assert!(fit.score.is_finite());
-//! assert_eq!(fit.columns.len(), 2);
-//! # Ok::<(), logme::LogmeError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 use ndarray::ArrayView2;
 

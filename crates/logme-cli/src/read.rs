@@ -3,21 +3,22 @@
 //!
 //! The format follows the file's extension:
 //!
-//! | extension | features | labels | key |
-//! |---|---|---|---|
-//! | `.npy` | float16/32/64, C or Fortran order; memory-mapped | bool, int8..int64, uint8..uint64, floats | none |
-//! | `.npz` | as `.npy`, read into memory | as `.npy` | member name, with or without `.npy` |
-//! | `.safetensors` | F16, BF16, F32, F64 | BOOL, I8..I64, U8..U64, F16, BF16, F32, F64 | tensor name |
-//! | `.csv`, `.tsv`, `.txt` | numbers, read as float64 | integers, or floats if any value is not integral | none |
+//! - `.npy`: features float16, float32 or float64 in C or Fortran order; labels bool, int8 to
+//!   int64, uint8 to uint64, or floats. Little-endian float32/float64 features are viewed in
+//!   place through a memory map, so a feature file of many gigabytes costs no copy; float16,
+//!   big-endian or misaligned data is converted into an owned buffer.
+//! - `.npz`: an archive of `.npy` arrays, stored or deflated, read into memory. The key is the
+//!   member's name, with or without `.npy`; without a key the archive must hold one array.
+//! - `.safetensors`: features F16, BF16, F32 or F64; labels BOOL, I8 to I64, U8 to U64 or
+//!   floats. The key is the tensor's name; without a key the file must hold one tensor.
+//! - `.csv` (comma), `.tsv` (tab), `.txt` (runs of whitespace, as `numpy.savetxt` writes, or
+//!   commas if the first data line has one): fields are trimmed, blank lines and lines starting
+//!   with `#` are skipped, and a first row with any non-numeric field is a header. Features are
+//!   read as float64; labels are integers when every value is integral, else floats.
 //!
-//! Features are 2-D `[samples, features]`; labels are 1-D `[samples]` or 2-D `[samples, targets]`.
-//! float16 and bfloat16 features are widened to f32, big-endian data is converted, and labels
-//! are always returned in row-major order. A little-endian f32 or f64 `.npy` file is viewed in
-//! place through a memory map, so a feature file of many gigabytes costs no copy. The text
-//! conventions (delimiters, comments, header detection) are described in the `text` module:
-//! `.csv` is comma-separated, `.tsv` tab-separated, `.txt` split on whitespace unless its first
-//! data line contains a comma; lines starting with `#` are comments; a first row with any
-//! non-numeric field is a header.
+//! Features are 2-D `[samples, features]`; labels are 1-D `[samples]` or 2-D
+//! `[samples, targets]`. float16 and bfloat16 features are widened to f32, and labels are always
+//! returned in row-major order.
 //!
 //! Files are untrusted input. Nothing is unpickled or executed: object dtypes are refused. Sizes
 //! that come from a file (a header's shape, a zip directory's sizes) are checked against the
@@ -41,7 +42,8 @@
 //! let matrix = features.matrix();
 //! assert_eq!(matrix.n_samples(), labels.n_rows);
 //! if let LabelValues::Int(classes) = &labels.values {
-//!     println!("{} samples, {} classes", classes.len(), classes.iter().max().map_or(0, |k| k + 1));
+//!     let n_classes = classes.iter().max().map_or(0, |k| k + 1);
+//!     println!("{} samples, {n_classes} classes", classes.len());
 //! }
 //! # Ok::<(), logme_cli::read::ReadError>(())
 //! ```
@@ -83,7 +85,12 @@ pub struct FeatureFile {
 #[derive(Debug)]
 enum Storage {
     /// Little-endian f32 or f64 elements at an aligned offset of a mapped `.npy` file.
-    Mapped { map: Mmap, offset: usize, len: usize, precision: Precision },
+    Mapped {
+        map: Mmap,
+        offset: usize,
+        len: usize,
+        precision: Precision,
+    },
     /// Converted or parsed single-precision values.
     F32(Vec<f32>),
     /// Converted or parsed double-precision values.
@@ -106,7 +113,8 @@ impl FeatureFile {
     /// # Errors
     /// A [`ReadError`] naming the file, the problem and the remedy: unreadable or empty file,
     /// unknown extension, malformed or truncated data, an element type that is not floating
-    /// point, a shape that is not 2-D, a missing or unknown key.
+    /// point, a shape that is not 2-D, a missing or unknown key, a key for a single-array
+    /// format.
     pub fn open(path: &Path, key: Option<&str>) -> Result<FeatureFile, ReadError> {
         match Format::of(path, key)? {
             Format::Npy => npy::open_features(path),
@@ -127,7 +135,8 @@ impl FeatureFile {
 
     /// A zero-copy view of the features: f32 or f64, row- or column-major.
     pub fn matrix(&self) -> FeatureMatrix<'_> {
-        self.try_matrix().expect("the storage was checked against the shape when the file was opened")
+        self.try_matrix()
+            .expect("the storage was checked against the shape when the file was opened")
     }
 
     /// Number of samples (rows).
@@ -159,7 +168,13 @@ impl FeatureFile {
         order: Order,
         scalar: Scalar,
     ) -> Self {
-        Self { storage, n_samples, n_features, order, dtype: scalar.name() }
+        Self {
+            storage,
+            n_samples,
+            n_features,
+            order,
+            dtype: scalar.name(),
+        }
     }
 
     /// Features over decoded values.
@@ -180,7 +195,12 @@ impl FeatureFile {
     /// The view, or `None` if the storage does not fit the shape (never, once opened).
     fn try_matrix(&self) -> Option<FeatureMatrix<'_>> {
         let elements = match &self.storage {
-            Storage::Mapped { map, offset, len, precision } => {
+            Storage::Mapped {
+                map,
+                offset,
+                len,
+                precision,
+            } => {
                 let bytes = map.get(*offset..offset.checked_add(*len)?)?;
                 match precision {
                     Precision::F32 => Elements::F32(bytemuck::try_cast_slice(bytes).ok()?),
@@ -239,7 +259,8 @@ impl LabelFile {
     /// # Errors
     /// A [`ReadError`] naming the file, the problem and the remedy: unreadable or empty file,
     /// unknown extension, malformed or truncated data, an unsupported element type, a shape
-    /// that is neither 1-D nor 2-D, a uint64 label above `i64::MAX`, a missing or unknown key.
+    /// that is neither 1-D nor 2-D, a uint64 label above `i64::MAX`, a missing or unknown key,
+    /// a key for a single-array format.
     pub fn open(path: &Path, key: Option<&str>) -> Result<LabelFile, ReadError> {
         match Format::of(path, key)? {
             Format::Npy => npy::open_labels(path),
@@ -284,12 +305,18 @@ impl Format {
             "csv" => Format::Text(Delimiter::Comma),
             "tsv" => Format::Text(Delimiter::Tab),
             "txt" => Format::Text(Delimiter::WhitespaceOrComma),
-            _ => return Err(ReadError::UnknownExtension { file: Location::new(path), extension }),
+            _ => {
+                return Err(ReadError::UnknownExtension {
+                    file: Location::new(path),
+                    extension,
+                });
+            }
         };
         match (key, &format) {
-            (Some(key), Format::Npy | Format::Text(_)) => {
-                Err(ReadError::KeyNotApplicable { file: Location::new(path), key: key.to_owned() })
-            }
+            (Some(key), Format::Npy | Format::Text(_)) => Err(ReadError::KeyNotApplicable {
+                file: Location::new(path),
+                key: key.to_owned(),
+            }),
             _ => Ok(format),
         }
     }
@@ -299,7 +326,10 @@ impl Format {
 
 /// Maps a whole file read-only, refusing directories and 0-byte files.
 fn map_file(file: &Location) -> Result<Mmap, ReadError> {
-    let io_error = |io| ReadError::Io { file: file.clone(), io };
+    let io_error = |io| ReadError::Io {
+        file: file.clone(),
+        io,
+    };
     let handle = File::open(&file.path).map_err(io_error)?;
     let metadata = handle.metadata().map_err(io_error)?;
     if metadata.is_dir() {
@@ -315,20 +345,14 @@ fn map_file(file: &Location) -> Result<Mmap, ReadError> {
     unsafe { Mmap::map(&handle) }.map_err(io_error)
 }
 
-/// Refuses feature element types that are not floating point.
-fn check_feature_dtype(file: &Location, scalar: Scalar) -> Result<(), ReadError> {
-    if scalar.is_float() {
-        Ok(())
-    } else {
-        Err(ReadError::FeatureDtype { file: file.clone(), dtype: scalar.name().to_owned() })
-    }
-}
-
 /// `(n_samples, n_features)` of a 2-D feature array.
 fn feature_dims(file: &Location, shape: &[usize]) -> Result<(usize, usize), ReadError> {
     match *shape {
         [n_samples, n_features] => Ok((n_samples, n_features)),
-        _ => Err(ReadError::FeatureShape { file: file.clone(), shape: shape.to_vec() }),
+        _ => Err(ReadError::FeatureShape {
+            file: file.clone(),
+            shape: shape.to_vec(),
+        }),
     }
 }
 
@@ -337,7 +361,10 @@ fn label_dims(file: &Location, shape: &[usize]) -> Result<(usize, usize, bool), 
     match *shape {
         [n_rows] => Ok((n_rows, 1, true)),
         [n_rows, n_cols] => Ok((n_rows, n_cols, false)),
-        _ => Err(ReadError::LabelShape { file: file.clone(), shape: shape.to_vec() }),
+        _ => Err(ReadError::LabelShape {
+            file: file.clone(),
+            shape: shape.to_vec(),
+        }),
     }
 }
 
@@ -350,14 +377,25 @@ fn element_count(
 ) -> Result<usize, ReadError> {
     let promised = decode::promised_bytes(shape, scalar.size());
     if promised > u128::from(actual) {
-        return Err(ReadError::Truncated { file: file.clone(), promised, actual });
+        return Err(ReadError::Truncated {
+            file: file.clone(),
+            promised,
+            actual,
+        });
     }
     if promised < u128::from(actual) {
-        return Err(ReadError::TrailingData { file: file.clone(), promised, actual });
+        return Err(ReadError::TrailingData {
+            file: file.clone(),
+            promised,
+            actual,
+        });
     }
     // `promised` equals `actual`, which describes bytes in memory or in one zip member.
-    usize::try_from(promised / scalar.size() as u128)
-        .map_err(|_| ReadError::Truncated { file: file.clone(), promised, actual: 0 })
+    usize::try_from(promised / scalar.size() as u128).map_err(|_| ReadError::Truncated {
+        file: file.clone(),
+        promised,
+        actual: 0,
+    })
 }
 
 /// Adds the file to a decoding error.
@@ -365,15 +403,20 @@ fn decode_error(file: &Location, err: DecodeError, scalar: Scalar) -> ReadError 
     let file = file.clone();
     match err {
         DecodeError::Io(io) => ReadError::Io { file, io },
-        DecodeError::Short { expected, got } => {
-            ReadError::Truncated { file, promised: u128::from(expected), actual: got }
-        }
+        DecodeError::Short { expected, got } => ReadError::Truncated {
+            file,
+            promised: u128::from(expected),
+            actual: got,
+        },
         DecodeError::Trailing { expected } => ReadError::TrailingData {
             file,
             promised: u128::from(expected),
             actual: expected.saturating_add(1),
         },
         DecodeError::LabelOutOfRange(value) => ReadError::LabelOutOfRange { file, value },
-        DecodeError::NotFloat => ReadError::FeatureDtype { file, dtype: scalar.name().to_owned() },
+        DecodeError::NotFloat => ReadError::FeatureDtype {
+            file,
+            dtype: scalar.name().to_owned(),
+        },
     }
 }

@@ -286,26 +286,14 @@ pub fn check_eigh<B: LinalgBackend + ?Sized>(backend: &B) {
     // Small and medium sizes in all eight layouts.
     for n in [0, 1, 2, 3, 5, 8, 17, 40] {
         for_each_layout(|orders: [Order; 2], pad| {
-            let a = random_symmetric(&mut rng, n);
-            let case = EighCase {
-                label: "random",
-                a: &a,
-                n,
-                expected: None,
-            };
+            let case = EighCase::new("random", n, random_symmetric(&mut rng, n), None);
             check_eigh_case(backend, &case, orders, pad);
         });
     }
 
     // Past 128, where divide-and-conquer solvers stop recursing into QR; two layouts suffice.
     let n = 150;
-    let a = random_symmetric(&mut rng, n);
-    let case = EighCase {
-        label: "random",
-        a: &a,
-        n,
-        expected: None,
-    };
+    let case = EighCase::new("random", n, random_symmetric(&mut rng, n), None);
     check_eigh_case(backend, &case, [Order::ColMajor, Order::ColMajor], 0);
     check_eigh_case(backend, &case, [Order::RowMajor, Order::RowMajor], 3);
 }
@@ -316,39 +304,41 @@ pub fn check_eigh<B: LinalgBackend + ?Sized>(backend: &B) {
 /// When the backend does not conform.
 pub fn check_eigh_degenerate<B: LinalgBackend + ?Sized>(backend: &B) {
     let mut rng = SplitMix64::new(0x5eed_0006);
-    let mut cases: Vec<(&str, usize, Vec<f64>, Option<Vec<f64>>)> = Vec::new();
+    let mut cases = Vec::new();
 
     // 1 x 1 and a diagonal given out of order.
-    cases.push(("1x1", 1, vec![-4.0], Some(vec![-4.0])));
+    cases.push(EighCase::new("1x1", 1, vec![-4.0], Some(vec![-4.0])));
     let diag = [3.0, -1.0, 2.0, 0.0, -5.0, 2.0];
-    cases.push((
+    cases.push(EighCase::new(
         "diagonal",
         6,
         diagonal(&diag),
-        Some(vec![-5.0, -1.0, 0.0, 2.0, 2.0, 3.0]),
+        Some(diag.to_vec()),
     ));
 
     // All zero, and a multiple of the identity: every eigenvalue repeated.
     for n in [6, 33] {
-        cases.push(("zero", n, vec![0.0; n * n], Some(vec![0.0; n])));
+        cases.push(EighCase::new(
+            "zero",
+            n,
+            vec![0.0; n * n],
+            Some(vec![0.0; n]),
+        ));
     }
-    cases.push(("2.5 I", 9, diagonal(&[2.5; 9]), Some(vec![2.5; 9])));
+    cases.push(EighCase::new(
+        "2.5 I",
+        9,
+        diagonal(&[2.5; 9]),
+        Some(vec![2.5; 9]),
+    ));
 
     // Clustered spectra, rotated by a random orthogonal matrix so the matrix is dense.
-    let spectrum = [-2.0, -2.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 3.0];
-    cases.push((
-        "repeated",
-        10,
-        rotated(&mut rng, &spectrum),
-        Some(spectrum.to_vec()),
-    ));
+    let spectrum = vec![-2.0, -2.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 3.0];
+    let a = rotated(&mut rng, &spectrum);
+    cases.push(EighCase::new("repeated", 10, a, Some(spectrum)));
     let spectrum: Vec<f64> = (0..40).map(|i| f64::from(i / 8) - 2.0).collect();
-    cases.push((
-        "clusters of 8",
-        40,
-        rotated(&mut rng, &spectrum),
-        Some(spectrum.clone()),
-    ));
+    let a = rotated(&mut rng, &spectrum);
+    cases.push(EighCase::new("clusters of 8", 40, a, Some(spectrum)));
 
     // A rank-deficient Gram matrix FᵀF with F [4, 12]: eight zero eigenvalues, as LogME meets
     // whenever there are fewer samples than features.
@@ -360,29 +350,23 @@ pub fn check_eigh_degenerate<B: LinalgBackend + ?Sized>(backend: &B) {
             gram[i * d + j] = (0..n_rows).map(|r| f[r * d + i] * f[r * d + j]).sum();
         }
     }
-    cases.push(("rank-deficient gram", d, gram.clone(), None));
+    cases.push(EighCase::new("rank-deficient gram", d, gram.clone(), None));
 
     // The same random matrix scaled far down and far up.
     let base = random_symmetric(&mut rng, 12);
-    for scale in [1e-100, 1e100] {
-        let label = if scale < 1.0 {
-            "scaled by 1e-100"
-        } else {
-            "scaled by 1e100"
-        };
-        cases.push((label, 12, base.iter().map(|v| v * scale).collect(), None));
+    for (label, scale) in [("scaled by 1e-100", 1e-100), ("scaled by 1e100", 1e100)] {
+        cases.push(EighCase::new(
+            label,
+            12,
+            base.iter().map(|v| v * scale).collect(),
+            None,
+        ));
     }
 
-    for (label, n, a, expected) in &cases {
-        let case = EighCase {
-            label,
-            a,
-            n: *n,
-            expected: expected.as_deref(),
-        };
-        check_eigh_case(backend, &case, [Order::ColMajor, Order::ColMajor], 0);
-        check_eigh_case(backend, &case, [Order::RowMajor, Order::ColMajor], 2);
-        check_eigh_case(backend, &case, [Order::ColMajor, Order::RowMajor], 1);
+    for case in &cases {
+        check_eigh_case(backend, case, [Order::ColMajor, Order::ColMajor], 0);
+        check_eigh_case(backend, case, [Order::RowMajor, Order::ColMajor], 2);
+        check_eigh_case(backend, case, [Order::ColMajor, Order::RowMajor], 1);
     }
 
     // The rank-deficient Gram matrix has d − n_rows eigenvalues at zero, to tolerance.
@@ -399,25 +383,39 @@ pub fn check_eigh_degenerate<B: LinalgBackend + ?Sized>(backend: &B) {
     for (idx, value) in values.iter().take(d - n_rows).enumerate() {
         assert!(
             value.abs() <= tol,
-            "{} eigh (rank-deficient gram): eigenvalue {idx} is {value:e}, expected 0 within {tol:e}",
+            "{} eigh (rank-deficient gram): eigenvalue {idx} is {value:e}, expected 0 within \
+             {tol:e}",
             backend.name()
         );
     }
 }
 
-/// One symmetric eigenproblem: the full matrix (row-major, n x n) and, if known, its spectrum.
-struct EighCase<'a> {
-    label: &'a str,
-    a: &'a [f64],
+/// One symmetric eigenproblem: the full matrix (row-major, n x n) and, if known, its spectrum
+/// in any order.
+struct EighCase {
+    label: &'static str,
     n: usize,
-    expected: Option<&'a [f64]>,
+    a: Vec<f64>,
+    expected: Option<Vec<f64>>,
+}
+
+impl EighCase {
+    fn new(label: &'static str, n: usize, a: Vec<f64>, expected: Option<Vec<f64>>) -> Self {
+        debug_assert_eq!(a.len(), n * n);
+        Self {
+            label,
+            n,
+            a,
+            expected,
+        }
+    }
 }
 
 /// Runs `eigh` on the lower triangle of `case.a` stored in `orders[0]`, eigenvectors in
 /// `orders[1]`, and checks order, orthonormality, reconstruction and the spectrum.
 fn check_eigh_case<B: LinalgBackend + ?Sized>(
     backend: &B,
-    case: &EighCase<'_>,
+    case: &EighCase,
     orders: [Order; 2],
     pad: usize,
 ) {
@@ -477,12 +475,12 @@ fn check_eigh_case<B: LinalgBackend + ?Sized>(
     }
 
     // A V = V diag(λ), A being the symmetric matrix the lower triangle describes.
-    let norm = frobenius(case.a).max(f64::MIN_POSITIVE);
+    let norm = frobenius(&case.a).max(f64::MIN_POSITIVE);
     let tol = 8.0 * n as f64 * EPS * norm;
     for i in 0..n {
-        for j in 0..n {
+        for (j, value) in values.iter().enumerate() {
             let av: f64 = (0..n).map(|r| case.a[i * n + r] * vectors.get(r, j)).sum();
-            let err = av - vectors.get(i, j) * values[j];
+            let err = av - vectors.get(i, j) * value;
             assert!(
                 err.abs() <= tol,
                 "{ctx}: (AV − VΛ)[{i}, {j}] = {err:e} exceeds {tol:e} (‖A‖_F = {norm:e})"
@@ -491,7 +489,7 @@ fn check_eigh_case<B: LinalgBackend + ?Sized>(
     }
 
     // The spectrum matches the known one, or the reference solver's on small sizes.
-    let reference = match case.expected {
+    let reference = match &case.expected {
         Some(expected) => {
             let mut sorted = expected.to_vec();
             sorted.sort_by(f64::total_cmp);
@@ -500,7 +498,7 @@ fn check_eigh_case<B: LinalgBackend + ?Sized>(
         None if n <= 48 => {
             let mut reference = vec![0.0; n];
             let mut scratch = vec![0.0; n * n];
-            let input = MatView::row_major(case.a, n, n);
+            let input = MatView::row_major(&case.a, n, n);
             let output = MatMut::col_major(&mut scratch, n, n);
             NaiveBackend
                 .eigh(input, &mut reference, output)

@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod error;
 pub mod evidence;
 pub mod fit;
+pub mod metrics;
 pub mod ranking;
 pub mod spectrum;
 pub mod stats;

@@ -9,7 +9,7 @@
 //! | `syrk`      | `Matrix::gemm` (β = 1) on the blocks of the lower triangle, recursively     |
 //! | `gram_rows` | the same on aaᵀ                                                             |
 //! | `gemm_tn`   | `Matrix::gemm` (β = 1) on the transposed view of a (no copy)                |
-//! | `gemm`      | `Matrix::gemm` (β = 1)                                                      |
+//! | `gemm`      | `Matrix::gemm` (β = 1); `Matrix::gemm_tr` for thin row-major left operands  |
 //! | `eigh`      | `SymmetricEigen::try_new` on a symmetrized copy, then sorted ascending      |
 //!
 //! nalgebra has no triangular product. `syrk` splits the output in halves: the lower-left block
@@ -17,8 +17,11 @@
 //! computed whole into a scratch buffer whose lower triangle is added to the output. That spends
 //! about d·64·n extra flops, and the strict upper triangle of the output is never written.
 //!
-//! `gemm_tr` is deliberately not used: in nalgebra 0.35 it loops over `gemv_tr`, column by
-//! column, which is much slower than `gemm` on a transposed view.
+//! nalgebra 0.35's `gemm` reads and writes out of bounds when a dimension is at most 5 and the left
+//! operand is row-major (dimforge/nalgebra#1616, in its `gemv` fallback). Such products, with a
+//! margin up to 16, go through `gemm_tr` on the transposed, column-major view instead: dot
+//! products over contiguous rows, correct for any strides. Larger products stay on `gemm`, which
+//! hands them to `matrixmultiply`.
 //!
 //! `SymmetricEigen` returns its eigenvalues unsorted; the backend sorts them ascending and
 //! permutes the eigenvectors to match. It is a tridiagonal QR iteration with Givens rotations,
@@ -36,7 +39,7 @@
 //! ```
 
 use logme_core::{BackendError, BackendErrorKind, LinalgBackend, MatMut, MatView, Order};
-use nalgebra::{DMatrix, Dyn, MatrixView, MatrixViewMut, SymmetricEigen};
+use nalgebra::{DMatrix, Dyn, Matrix, MatrixView, MatrixViewMut, StorageMut, SymmetricEigen};
 
 const NAME: &str = "nalgebra";
 
@@ -86,12 +89,39 @@ fn as_nalgebra_mut(a: MatMut<'_>) -> ViewMut<'_> {
     )
 }
 
+/// Below this size in any dimension, a row-major left operand goes through `gemm_tr`.
+///
+/// nalgebra 0.35's `gemm` multiplies through `gemv` when a dimension is at most 5, and that path
+/// indexes out of bounds when the left operand's rows are not contiguous: `axcpy_uninit` loops
+/// over the strided slice's length instead of the vector's (dimforge/nalgebra#1616). `gemm_tr` on
+/// the transposed view, whose columns are contiguous, computes the same product through dot
+/// products with correct strides. The margin above 5 keeps clear of the threshold.
+const SMALL_DIM: usize = 16;
+
+/// `c += a · b` through nalgebra, avoiding its out-of-bounds `gemv` path.
+fn gemm_acc<S>(c: &mut Matrix<f64, Dyn, Dyn, S>, a: MatView<'_>, b: MatView<'_>)
+where
+    S: StorageMut<f64, Dyn, Dyn>,
+{
+    let (p, n, q) = (a.n_rows(), a.n_cols(), b.n_cols());
+    // nalgebra's view constructors reject some empty views with short slices; nothing to add.
+    if p == 0 || n == 0 || q == 0 {
+        return;
+    }
+    let row_stride = strides(a.order(), a.ld()).0;
+    if row_stride != 1 && p > 1 && p.min(n).min(q) <= SMALL_DIM {
+        c.gemm_tr(1.0, &as_nalgebra(a.transpose()), &as_nalgebra(b), 1.0);
+    } else {
+        c.gemm(1.0, &as_nalgebra(a), &as_nalgebra(b), 1.0);
+    }
+}
+
 /// `dst += lhs · rhs` on the lower triangle of the square `dst`, recursively.
-fn lower_product(lhs: View<'_>, rhs: View<'_>, mut dst: ViewMut<'_>) {
+fn lower_product(lhs: MatView<'_>, rhs: MatView<'_>, mut dst: ViewMut<'_>) {
     let d = dst.nrows();
     if d <= LOWER_LEAF {
         let mut block = DMatrix::<f64>::zeros(d, d);
-        block.gemm(1.0, &lhs, &rhs, 0.0);
+        gemm_acc(&mut block, lhs, rhs);
         for col_idx in 0..d {
             for row_idx in col_idx..d {
                 dst[(row_idx, col_idx)] += block[(row_idx, col_idx)];
@@ -103,16 +133,15 @@ fn lower_product(lhs: View<'_>, rhs: View<'_>, mut dst: ViewMut<'_>) {
     // Split at h: [[top-left, ·], [bottom-left, bottom-right]]; the strict upper block is skipped.
     let h = d / 2;
     let rest = d - h;
-    lower_product(
-        lhs.rows(0, h),
-        rhs.columns(0, h),
-        dst.view_mut((0, 0), (h, h)),
+    lower_product(lhs.rows(0, h), rhs.cols(0, h), dst.view_mut((0, 0), (h, h)));
+    gemm_acc(
+        &mut dst.view_mut((h, 0), (rest, h)),
+        lhs.rows(h, rest),
+        rhs.cols(0, h),
     );
-    dst.view_mut((h, 0), (rest, h))
-        .gemm(1.0, &lhs.rows(h, rest), &rhs.columns(0, h), 1.0);
     lower_product(
         lhs.rows(h, rest),
-        rhs.columns(h, rest),
+        rhs.cols(h, rest),
         dst.view_mut((h, h), (rest, rest)),
     );
 }
@@ -137,7 +166,7 @@ impl NalgebraBackend {
         if g.n_rows() == 0 || lhs.n_cols() == 0 {
             return;
         }
-        lower_product(as_nalgebra(lhs), as_nalgebra(rhs), as_nalgebra_mut(g));
+        lower_product(lhs, rhs, as_nalgebra_mut(g));
     }
 }
 
@@ -174,11 +203,10 @@ impl LinalgBackend for NalgebraBackend {
             b.n_rows(),
             b.n_cols()
         );
-        // nalgebra's view constructors reject some empty views with short slices; nothing to add.
         if c.n_rows() == 0 || c.n_cols() == 0 || a.n_cols() == 0 {
             return;
         }
-        as_nalgebra_mut(c).gemm(1.0, &as_nalgebra(a), &as_nalgebra(b), 1.0);
+        gemm_acc(&mut as_nalgebra_mut(c), a, b);
     }
 
     /// # Panics

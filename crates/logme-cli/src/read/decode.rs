@@ -205,7 +205,9 @@ fn decode<const N: usize, T>(
     initial_capacity: usize,
     mut convert: impl FnMut([u8; N]) -> Result<T, DecodeError>,
 ) -> Result<Vec<T>, DecodeError> {
-    let expected = u64::try_from(n_elements).unwrap_or(u64::MAX).saturating_mul(N as u64);
+    let expected = u64::try_from(n_elements)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(N as u64);
     let mut out = Vec::with_capacity(initial_capacity.min(n_elements));
     let mut buf = vec![0u8; CHUNK_BYTES];
     let mut n_read: u64 = 0;
@@ -217,7 +219,10 @@ fn decode<const N: usize, T>(
         let got = fill(reader, chunk)?;
         n_read += got as u64;
         if got < chunk.len() {
-            return Err(DecodeError::Short { expected, got: n_read });
+            return Err(DecodeError::Short {
+                expected,
+                got: n_read,
+            });
         }
 
         // Convert it, growing the output no further than the promised element count.
@@ -239,7 +244,11 @@ fn reserve_clamped<T>(out: &mut Vec<T>, additional: usize, total: usize) {
     if out.capacity() - out.len() >= additional {
         return;
     }
-    let target = out.capacity().saturating_mul(2).max(out.len() + additional).min(total);
+    let target = out
+        .capacity()
+        .saturating_mul(2)
+        .max(out.len() + additional)
+        .min(total);
     out.reserve_exact(target.saturating_sub(out.len()).max(additional));
 }
 
@@ -289,7 +298,10 @@ mod tests {
     fn decode_reports_short_and_trailing_data() {
         let bytes = [0u8; 10];
         match decode_features(&mut &bytes[..], Scalar::F32, Endian::Little, 3, 3) {
-            Err(DecodeError::Short { expected: 12, got: 10 }) => {}
+            Err(DecodeError::Short {
+                expected: 12,
+                got: 10,
+            }) => {}
             other => panic!("unexpected {other:?}"),
         }
         match decode_features(&mut &bytes[..], Scalar::F32, Endian::Little, 2, 2) {
@@ -323,7 +335,10 @@ mod tests {
     #[test]
     fn col_to_row_major_transposes() {
         // 2 x 3 matrix [[1, 2, 3], [4, 5, 6]] stored by columns.
-        assert_eq!(col_to_row_major(vec![1, 4, 2, 5, 3, 6], 2, 3), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            col_to_row_major(vec![1, 4, 2, 5, 3, 6], 2, 3),
+            vec![1, 2, 3, 4, 5, 6]
+        );
         assert_eq!(col_to_row_major(Vec::<i64>::new(), 0, 3), Vec::<i64>::new());
     }
 }

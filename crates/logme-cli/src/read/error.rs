@@ -22,12 +22,18 @@ pub struct Location {
 impl Location {
     /// The whole file at `path`.
     pub(crate) fn new(path: &Path) -> Self {
-        Self { path: path.to_path_buf(), key: None }
+        Self {
+            path: path.to_path_buf(),
+            key: None,
+        }
     }
 
     /// The array `key` inside the file at `path`.
     pub(crate) fn with_key(path: &Path, key: &str) -> Self {
-        Self { path: path.to_path_buf(), key: Some(key.to_owned()) }
+        Self {
+            path: path.to_path_buf(),
+            key: Some(key.to_owned()),
+        }
     }
 }
 
@@ -279,9 +285,7 @@ pub enum ReadError {
         value: u64,
     },
     /// A transfer file has no header line.
-    #[error(
-        "{file} has no header; its first line must name the columns, e.g. `model,accuracy`"
-    )]
+    #[error("{file} has no header; its first line must name the columns, e.g. `model,accuracy`")]
     MissingHeader {
         /// The file.
         file: Location,
@@ -367,8 +371,14 @@ fn shape_text(shape: &[usize]) -> String {
 fn feature_shape_remedy(shape: &[usize]) -> &'static str {
     match shape.len() {
         0 => "save one row of features per sample",
-        1 => "reshape it: x.reshape(-1, 1) for one feature per sample, x.reshape(1, -1) for one sample",
-        _ => "pool or flatten to [samples, features], e.g. x.mean(axis=1) over tokens or x.reshape(len(x), -1)",
+        1 => {
+            "reshape it: x.reshape(-1, 1) for one feature per sample, \
+             x.reshape(1, -1) for one sample"
+        }
+        _ => {
+            "pool or flatten to [samples, features], \
+             e.g. x.mean(axis=1) over tokens or x.reshape(len(x), -1)"
+        }
     }
 }
 

@@ -32,7 +32,10 @@ const MAX_NESTING: usize = 8;
 /// What an `.npy` header says about the array that follows it.
 #[derive(Debug)]
 pub(super) struct NpyHeader {
-    pub(super) scalar: Scalar,
+    /// The element type, `None` when logme does not decode it.
+    pub(super) scalar: Option<Scalar>,
+    /// The dtype as written in the header, for messages about unsupported types.
+    pub(super) descr: String,
     pub(super) endian: Endian,
     pub(super) shape: Vec<usize>,
     pub(super) fortran: bool,
@@ -42,15 +45,22 @@ pub(super) struct NpyHeader {
 
 /// Reads and checks an `.npy` header from `reader`, which holds `total_len` bytes in all.
 ///
-/// On success the reader stands at the first data byte. Object and structured dtypes are
-/// refused here; whether the element type suits features or labels is the caller's check.
+/// On success the reader stands at the first data byte. Object dtypes (plain or inside a
+/// structured dtype) are refused here; other types logme does not decode (complex, strings,
+/// structured) are reported by [`NpyHeader::feature_scalar`] and [`NpyHeader::label_scalar`].
 pub(super) fn read_header(
     reader: &mut dyn Read,
     total_len: u64,
     file: &Location,
 ) -> Result<NpyHeader, ReadError> {
-    let header_error = |detail: String| ReadError::NpyHeader { file: file.clone(), detail };
-    let io_error = |io| ReadError::Io { file: file.clone(), io };
+    let header_error = |detail: String| ReadError::NpyHeader {
+        file: file.clone(),
+        detail: clip(detail),
+    };
+    let io_error = |io| ReadError::Io {
+        file: file.clone(),
+        io,
+    };
 
     // Magic string and version.
     let mut prelude = [0u8; 12];
@@ -62,7 +72,9 @@ pub(super) fn read_header(
         (1, 0) => 10,
         (2, 0) | (3, 0) => 12,
         (major, minor) => {
-            return Err(header_error(format!("format version {major}.{minor} is unknown")));
+            return Err(header_error(format!(
+                "format version {major}.{minor} is unknown"
+            )));
         }
     };
 
@@ -95,39 +107,72 @@ pub(super) fn read_header(
         return Err(header_error("the file ends inside the header".to_owned()));
     }
     if nesting_depth(&bytes[prelude_len..]) > MAX_NESTING {
-        return Err(header_error("the header's dict is nested too deeply".to_owned()));
+        return Err(header_error(
+            "the header's dict is nested too deeply".to_owned(),
+        ));
     }
     let header =
         Header::from_reader(&mut bytes.as_slice()).map_err(|err| header_error(err.to_string()))?;
 
-    // Element type.
+    // Element type: object dtypes are refused here, other unsupported ones by the caller.
+    let descr = header.type_descriptor.to_string();
     let (scalar, endian) = match header.type_descriptor.as_string() {
-        Some(descr) => match parse_type_str(descr) {
-            TypeStr::Scalar(scalar, endian) => (scalar, endian),
+        Some(type_str) => match parse_type_str(type_str) {
+            TypeStr::Scalar(scalar, endian) => (Some(scalar), endian),
             TypeStr::Object => return Err(ReadError::ObjectDtype { file: file.clone() }),
-            TypeStr::Other => {
-                return Err(header_error(format!(
-                    "dtype '{descr}' is not a plain boolean, integer or float type"
-                )));
-            }
+            TypeStr::Other => (None, Endian::Little),
         },
-        None if structured_has_object(&header.type_descriptor.to_string()) => {
+        None if structured_has_object(&descr) => {
             return Err(ReadError::ObjectDtype { file: file.clone() });
         }
-        None => {
-            return Err(header_error(format!(
-                "structured dtype {} is not supported, save a plain numeric array",
-                header.type_descriptor
-            )));
-        }
+        None => (None, Endian::Little),
     };
     Ok(NpyHeader {
         scalar,
+        descr,
         endian,
         shape: header.shape,
         fortran: header.layout.is_fortran(),
         data_offset,
     })
+}
+
+impl NpyHeader {
+    /// The element type, if features may have it.
+    pub(super) fn feature_scalar(&self, file: &Location) -> Result<Scalar, ReadError> {
+        match self.scalar {
+            Some(scalar) if scalar.is_float() => Ok(scalar),
+            _ => Err(ReadError::FeatureDtype {
+                file: file.clone(),
+                dtype: self.dtype_name(),
+            }),
+        }
+    }
+
+    /// The element type, if labels may have it.
+    pub(super) fn label_scalar(&self, file: &Location) -> Result<Scalar, ReadError> {
+        self.scalar.ok_or_else(|| ReadError::LabelDtype {
+            file: file.clone(),
+            dtype: self.dtype_name(),
+        })
+    }
+
+    /// NumPy's name for the element type, or the header's literal for unknown ones.
+    fn dtype_name(&self) -> String {
+        self.scalar.map_or_else(
+            || clip(self.descr.clone()),
+            |scalar| scalar.name().to_owned(),
+        )
+    }
+}
+
+/// Shortens text taken from a file to at most 200 characters for an error message.
+fn clip(text: String) -> String {
+    const MAX_CHARS: usize = 200;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text,
+    }
 }
 
 /// A parsed NumPy type string such as `<f4`.
@@ -177,7 +222,9 @@ fn structured_has_object(literal: &str) -> bool {
         literal.match_indices(pattern).any(|(idx, _)| {
             // The type string must end right after the optional size digits.
             let after = &literal[idx + pattern.len()..];
-            after.trim_start_matches(|c: char| c.is_ascii_digit()).starts_with('\'')
+            after
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with('\'')
         })
     })
 }
@@ -203,14 +250,18 @@ pub(super) fn open_features(path: &Path) -> Result<FeatureFile, ReadError> {
     let file = Location::new(path);
     let map = super::map_file(&file)?;
     let header = read_header(&mut &map[..], map.len() as u64, &file)?;
-    super::check_feature_dtype(&file, header.scalar)?;
+    let scalar = header.feature_scalar(&file)?;
     let (n_samples, n_features) = super::feature_dims(&file, &header.shape)?;
     let data = map.get(header.data_offset..).unwrap_or_default();
-    let n_elements = super::element_count(&file, &header.shape, header.scalar, data.len() as u64)?;
-    let order = if header.fortran { Order::ColMajor } else { Order::RowMajor };
+    let n_elements = super::element_count(&file, &header.shape, scalar, data.len() as u64)?;
+    let order = if header.fortran {
+        Order::ColMajor
+    } else {
+        Order::RowMajor
+    };
 
     // Little-endian f32/f64 at an aligned offset: view the mapped bytes in place.
-    let precision = match (header.scalar, header.endian) {
+    let precision = match (scalar, header.endian) {
         (Scalar::F32, Endian::Little) if bytemuck::try_cast_slice::<u8, f32>(data).is_ok() => {
             Some(Precision::F32)
         }
@@ -220,16 +271,29 @@ pub(super) fn open_features(path: &Path) -> Result<FeatureFile, ReadError> {
         _ => None,
     };
     if let Some(precision) = precision {
-        let storage =
-            Storage::Mapped { offset: header.data_offset, len: data.len(), precision, map };
-        return Ok(FeatureFile::new(storage, n_samples, n_features, order, header.scalar));
+        let storage = Storage::Mapped {
+            offset: header.data_offset,
+            len: data.len(),
+            precision,
+            map,
+        };
+        return Ok(FeatureFile::new(
+            storage, n_samples, n_features, order, scalar,
+        ));
     }
 
     // Anything else (float16, big-endian, misaligned) is converted into an owned buffer.
-    let values =
-        decode::decode_features(&mut &data[..], header.scalar, header.endian, n_elements, n_elements)
-            .map_err(|err| super::decode_error(&file, err, header.scalar))?;
-    Ok(FeatureFile::from_data(values, n_samples, n_features, order, header.scalar))
+    let values = decode::decode_features(
+        &mut &data[..],
+        scalar,
+        header.endian,
+        n_elements,
+        n_elements,
+    )
+    .map_err(|err| super::decode_error(&file, err, scalar))?;
+    Ok(FeatureFile::from_data(
+        values, n_samples, n_features, order, scalar,
+    ))
 }
 
 /// Opens `.npy` labels: 1-D `[N]` or 2-D `[N, T]`, returned in row-major order.
@@ -238,7 +302,13 @@ pub(super) fn open_labels(path: &Path) -> Result<LabelFile, ReadError> {
     let map = super::map_file(&file)?;
     let header = read_header(&mut &map[..], map.len() as u64, &file)?;
     let data = map.get(header.data_offset..).unwrap_or_default();
-    labels_from_reader(&file, &header, &mut &data[..], data.len() as u64, usize::MAX)
+    labels_from_reader(
+        &file,
+        &header,
+        &mut &data[..],
+        data.len() as u64,
+        usize::MAX,
+    )
 }
 
 /// Checks `header` for labels, then decodes `data_len` bytes of them from `reader`.
@@ -251,18 +321,28 @@ pub(super) fn labels_from_reader(
     data_len: u64,
     max_initial: usize,
 ) -> Result<LabelFile, ReadError> {
+    let scalar = header.label_scalar(file)?;
     let (n_rows, n_cols, one_dimensional) = super::label_dims(file, &header.shape)?;
-    let n_elements = super::element_count(file, &header.shape, header.scalar, data_len)?;
+    let n_elements = super::element_count(file, &header.shape, scalar, data_len)?;
     let values = decode::decode_labels(
         reader,
-        header.scalar,
+        scalar,
         header.endian,
         n_elements,
         n_elements.min(max_initial),
     )
-    .map_err(|err| super::decode_error(file, err, header.scalar))?;
-    let values = if header.fortran { values.col_to_row_major(n_rows, n_cols) } else { values };
-    Ok(LabelFile { values, n_rows, n_cols, one_dimensional })
+    .map_err(|err| super::decode_error(file, err, scalar))?;
+    let values = if header.fortran {
+        values.col_to_row_major(n_rows, n_cols)
+    } else {
+        values
+    };
+    Ok(LabelFile {
+        values,
+        n_rows,
+        n_cols,
+        one_dimensional,
+    })
 }
 
 /// Writes a 1-D int64 `.npy` file (little-endian, as `numpy.save` writes it).
@@ -272,7 +352,9 @@ pub(super) fn labels_from_reader(
 pub fn write_npy_i64(path: &Path, data: &[i64]) -> Result<(), ReadError> {
     let file = Location::new(path);
     let out = create(&file)?;
-    ArrayView1::from(data).write_npy(out).map_err(|err| write_error(&file, &err))
+    ArrayView1::from(data)
+        .write_npy(out)
+        .map_err(|err| write_error(&file, &err))
 }
 
 /// Writes a 2-D float64 `.npy` file in C order: `data` is row-major `[n_rows, n_cols]`.
@@ -287,12 +369,13 @@ pub fn write_npy_f64(
     n_cols: usize,
 ) -> Result<(), ReadError> {
     let file = Location::new(path);
-    let view = ArrayView2::from_shape((n_rows, n_cols), data).map_err(|_| ReadError::WriteShape {
-        file: file.clone(),
-        len: data.len(),
-        n_rows,
-        n_cols,
-    })?;
+    let view =
+        ArrayView2::from_shape((n_rows, n_cols), data).map_err(|_| ReadError::WriteShape {
+            file: file.clone(),
+            len: data.len(),
+            n_rows,
+            n_cols,
+        })?;
     let out = create(&file)?;
     view.write_npy(out).map_err(|err| write_error(&file, &err))
 }
@@ -305,7 +388,10 @@ fn create(file: &Location) -> Result<BufWriter<File>, ReadError> {
 }
 
 fn write_error(file: &Location, err: &dyn std::error::Error) -> ReadError {
-    ReadError::Write { file: file.clone(), detail: err.to_string() }
+    ReadError::Write {
+        file: file.clone(),
+        detail: err.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -314,10 +400,22 @@ mod tests {
 
     #[test]
     fn type_strings() {
-        assert!(matches!(parse_type_str("<f4"), TypeStr::Scalar(Scalar::F32, Endian::Little)));
-        assert!(matches!(parse_type_str(">f8"), TypeStr::Scalar(Scalar::F64, Endian::Big)));
-        assert!(matches!(parse_type_str("|b1"), TypeStr::Scalar(Scalar::Bool, _)));
-        assert!(matches!(parse_type_str("|u1"), TypeStr::Scalar(Scalar::U8, _)));
+        assert!(matches!(
+            parse_type_str("<f4"),
+            TypeStr::Scalar(Scalar::F32, Endian::Little)
+        ));
+        assert!(matches!(
+            parse_type_str(">f8"),
+            TypeStr::Scalar(Scalar::F64, Endian::Big)
+        ));
+        assert!(matches!(
+            parse_type_str("|b1"),
+            TypeStr::Scalar(Scalar::Bool, _)
+        ));
+        assert!(matches!(
+            parse_type_str("|u1"),
+            TypeStr::Scalar(Scalar::U8, _)
+        ));
         assert!(matches!(parse_type_str("|O"), TypeStr::Object));
         assert!(matches!(parse_type_str("<c16"), TypeStr::Other));
         assert!(matches!(parse_type_str("|f4"), TypeStr::Other));
@@ -330,6 +428,14 @@ mod tests {
         assert!(structured_has_object("[('a', '<f4'), ('b', '|O')]"));
         assert!(structured_has_object("[('b', 'O')]"));
         assert!(!structured_has_object("[('Obj', '<f4')]"));
+    }
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text() {
+        assert_eq!(clip("abc".to_owned()), "abc");
+        let long = clip("é".repeat(500));
+        assert_eq!(long.chars().count(), 203);
+        assert!(long.ends_with("..."));
     }
 
     #[test]

@@ -23,19 +23,25 @@ const INITIAL_ELEMENTS: usize = 1 << 20;
 /// Opens features stored under `key` (or the only member) of an `.npz` archive.
 pub(super) fn open_features(path: &Path, key: Option<&str>) -> Result<FeatureFile, ReadError> {
     with_member(path, key, |file, reader, header, data_len| {
-        super::check_feature_dtype(file, header.scalar)?;
+        let scalar = header.feature_scalar(file)?;
         let (n_samples, n_features) = super::feature_dims(file, &header.shape)?;
-        let n_elements = super::element_count(file, &header.shape, header.scalar, data_len)?;
+        let n_elements = super::element_count(file, &header.shape, scalar, data_len)?;
         let values = decode::decode_features(
             reader,
-            header.scalar,
+            scalar,
             header.endian,
             n_elements,
             n_elements.min(INITIAL_ELEMENTS),
         )
-        .map_err(|err| super::decode_error(file, err, header.scalar))?;
-        let order = if header.fortran { Order::ColMajor } else { Order::RowMajor };
-        Ok(FeatureFile::from_data(values, n_samples, n_features, order, header.scalar))
+        .map_err(|err| super::decode_error(file, err, scalar))?;
+        let order = if header.fortran {
+            Order::ColMajor
+        } else {
+            Order::RowMajor
+        };
+        Ok(FeatureFile::from_data(
+            values, n_samples, n_features, order, scalar,
+        ))
     })
 }
 
@@ -54,13 +60,25 @@ fn with_member<T>(
     read_data: impl FnOnce(&Location, &mut dyn Read, &NpyHeader, u64) -> Result<T, ReadError>,
 ) -> Result<T, ReadError> {
     let whole = Location::new(path);
-    let handle = File::open(path).map_err(|io| ReadError::Io { file: whole.clone(), io })?;
-    let file_len = handle.metadata().map_err(|io| ReadError::Io { file: whole.clone(), io })?.len();
+    let handle = File::open(path).map_err(|io| ReadError::Io {
+        file: whole.clone(),
+        io,
+    })?;
+    let file_len = handle
+        .metadata()
+        .map_err(|io| ReadError::Io {
+            file: whole.clone(),
+            io,
+        })?
+        .len();
     if file_len == 0 {
         return Err(ReadError::Empty { file: whole });
     }
-    let mut archive = ZipArchive::new(BufReader::new(handle))
-        .map_err(|err| ReadError::Archive { file: whole.clone(), detail: err.to_string() })?;
+    let mut archive =
+        ZipArchive::new(BufReader::new(handle)).map_err(|err| ReadError::Archive {
+            file: whole.clone(),
+            detail: err.to_string(),
+        })?;
 
     // Pick the member: by key, or the only one.
     let names: Vec<String> = archive
@@ -69,8 +87,10 @@ fn with_member<T>(
         .filter(|name| !name.ends_with('/'))
         .map(|name| name.into_owned())
         .collect();
-    let keys: Vec<String> =
-        names.iter().map(|name| name.strip_suffix(".npy").unwrap_or(name).to_owned()).collect();
+    let keys: Vec<String> = names
+        .iter()
+        .map(|name| name.strip_suffix(".npy").unwrap_or(name).to_owned())
+        .collect();
     let member = match key {
         Some(key) => names
             .iter()
@@ -83,15 +103,21 @@ fn with_member<T>(
         None => match names.as_slice() {
             [only] => only,
             [] => return Err(ReadError::NoArrays { file: whole }),
-            _ => return Err(ReadError::KeyRequired { file: whole, available: keys }),
+            _ => {
+                return Err(ReadError::KeyRequired {
+                    file: whole,
+                    available: keys,
+                });
+            }
         },
     };
     let file = Location::with_key(path, member.strip_suffix(".npy").unwrap_or(member));
 
     // Header first, checked against the declared size; the data is read by the caller.
-    let mut reader = archive
-        .by_name(member)
-        .map_err(|err| ReadError::Archive { file: file.clone(), detail: err.to_string() })?;
+    let mut reader = archive.by_name(member).map_err(|err| ReadError::Archive {
+        file: file.clone(),
+        detail: err.to_string(),
+    })?;
     let declared = reader.size();
     let header = npy::read_header(&mut reader, declared, &file)?;
     let data_len = declared.saturating_sub(header.data_offset as u64);

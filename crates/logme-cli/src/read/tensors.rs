@@ -20,14 +20,28 @@ pub(super) fn open_features(path: &Path, key: Option<&str>) -> Result<FeatureFil
     let tensors = parse(&whole, &map)?;
     let (file, dtype, shape, data) = pick(path, &tensors, key)?;
     let Some(scalar) = scalar_of(dtype).filter(|scalar| scalar.is_float()) else {
-        return Err(ReadError::FeatureDtype { file, dtype: dtype_name(dtype) });
+        return Err(ReadError::FeatureDtype {
+            file,
+            dtype: dtype_name(dtype),
+        });
     };
     let (n_samples, n_features) = super::feature_dims(&file, &shape)?;
     let n_elements = super::element_count(&file, &shape, scalar, data.len() as u64)?;
-    let values =
-        decode::decode_features(&mut &data[..], scalar, Endian::Little, n_elements, n_elements)
-            .map_err(|err| super::decode_error(&file, err, scalar))?;
-    Ok(FeatureFile::from_data(values, n_samples, n_features, Order::RowMajor, scalar))
+    let values = decode::decode_features(
+        &mut &data[..],
+        scalar,
+        Endian::Little,
+        n_elements,
+        n_elements,
+    )
+    .map_err(|err| super::decode_error(&file, err, scalar))?;
+    Ok(FeatureFile::from_data(
+        values,
+        n_samples,
+        n_features,
+        Order::RowMajor,
+        scalar,
+    ))
 }
 
 /// Opens labels: the tensor named `key`, or the only one.
@@ -37,20 +51,35 @@ pub(super) fn open_labels(path: &Path, key: Option<&str>) -> Result<LabelFile, R
     let tensors = parse(&whole, &map)?;
     let (file, dtype, shape, data) = pick(path, &tensors, key)?;
     let Some(scalar) = scalar_of(dtype) else {
-        return Err(ReadError::LabelDtype { file, dtype: dtype_name(dtype) });
+        return Err(ReadError::LabelDtype {
+            file,
+            dtype: dtype_name(dtype),
+        });
     };
     let (n_rows, n_cols, one_dimensional) = super::label_dims(&file, &shape)?;
     let n_elements = super::element_count(&file, &shape, scalar, data.len() as u64)?;
-    let values =
-        decode::decode_labels(&mut &data[..], scalar, Endian::Little, n_elements, n_elements)
-            .map_err(|err| super::decode_error(&file, err, scalar))?;
-    Ok(LabelFile { values, n_rows, n_cols, one_dimensional })
+    let values = decode::decode_labels(
+        &mut &data[..],
+        scalar,
+        Endian::Little,
+        n_elements,
+        n_elements,
+    )
+    .map_err(|err| super::decode_error(&file, err, scalar))?;
+    Ok(LabelFile {
+        values,
+        n_rows,
+        n_cols,
+        one_dimensional,
+    })
 }
 
 /// Parses and validates the whole file.
 fn parse<'data>(file: &Location, bytes: &'data [u8]) -> Result<SafeTensors<'data>, ReadError> {
-    SafeTensors::deserialize(bytes)
-        .map_err(|err| ReadError::Safetensors { file: file.clone(), detail: err.to_string() })
+    SafeTensors::deserialize(bytes).map_err(|err| ReadError::Safetensors {
+        file: file.clone(),
+        detail: err.to_string(),
+    })
 }
 
 /// The chosen tensor: its location, element type, shape and bytes.
@@ -75,7 +104,11 @@ fn pick<'data>(
         }
         None => match names.as_slice() {
             [only] => only.clone(),
-            [] => return Err(ReadError::NoArrays { file: Location::new(path) }),
+            [] => {
+                return Err(ReadError::NoArrays {
+                    file: Location::new(path),
+                });
+            }
             _ => {
                 return Err(ReadError::KeyRequired {
                     file: Location::new(path),
@@ -87,7 +120,10 @@ fn pick<'data>(
     let file = Location::with_key(path, &name);
     let view = tensors
         .tensor(&name)
-        .map_err(|err| ReadError::Safetensors { file: file.clone(), detail: err.to_string() })?;
+        .map_err(|err| ReadError::Safetensors {
+            file: file.clone(),
+            detail: err.to_string(),
+        })?;
     Ok((file, view.dtype(), view.shape().to_vec(), view.data()))
 }
 

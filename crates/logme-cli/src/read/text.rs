@@ -61,7 +61,10 @@ pub(super) fn read_table(
 
 /// Opens a text file, refusing a 0-byte one.
 pub(super) fn open_text(file: &Location) -> Result<File, ReadError> {
-    let io_error = |io| ReadError::Io { file: file.clone(), io };
+    let io_error = |io| ReadError::Io {
+        file: file.clone(),
+        io,
+    };
     let handle = File::open(&file.path).map_err(io_error)?;
     let metadata = handle.metadata().map_err(io_error)?;
     if metadata.is_dir() {
@@ -104,7 +107,10 @@ pub(super) fn for_each_csv_record(
 pub(super) fn csv_error(file: &Location, err: csv::Error) -> ReadError {
     let line = err.position().map_or(0, csv::Position::line);
     match err.into_kind() {
-        csv::ErrorKind::Io(io) => ReadError::Io { file: file.clone(), io },
+        csv::ErrorKind::Io(io) => ReadError::Io {
+            file: file.clone(),
+            io,
+        },
         csv::ErrorKind::Utf8 { .. } => ReadError::Text {
             file: file.clone(),
             line,
@@ -131,7 +137,10 @@ fn read_whitespace(
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|io| ReadError::Io { file: file.clone(), io })?;
+            .map_err(|io| ReadError::Io {
+                file: file.clone(),
+                io,
+            })?;
         if n == 0 {
             return Ok(());
         }
@@ -140,14 +149,19 @@ fn read_whitespace(
         if content.is_empty() || content.starts_with(b"#") {
             continue;
         }
-        let fields = content.split(u8::is_ascii_whitespace).filter(|field| !field.is_empty());
+        let fields = content
+            .split(u8::is_ascii_whitespace)
+            .filter(|field| !field.is_empty());
         builder.push_row(line, fields)?;
     }
 }
 
 /// Whether the first data line of a `.txt` file contains a comma.
 fn first_data_line_has_comma(file: &Location) -> Result<bool, ReadError> {
-    let io_error = |io| ReadError::Io { file: file.clone(), io };
+    let io_error = |io| ReadError::Io {
+        file: file.clone(),
+        io,
+    };
     let mut reader = BufReader::new(File::open(&file.path).map_err(io_error)?);
     let mut buf = Vec::new();
     loop {
@@ -174,7 +188,10 @@ fn parse_number(field: &[u8]) -> Option<Number> {
     let field = field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field);
     let text = std::str::from_utf8(field).ok()?;
     if let Ok(int) = text.parse::<i64>() {
-        return Some(Number { value: int as f64, int: Some(int) });
+        return Some(Number {
+            value: int as f64,
+            int: Some(int),
+        });
     }
     let value = text.parse::<f64>().ok()?;
     // 2⁶³ is exact in f64; integral values in [-2⁶³, 2⁶³) convert to i64 exactly.
@@ -195,7 +212,13 @@ struct TableBuilder<'a> {
 
 impl<'a> TableBuilder<'a> {
     fn new(file: &'a Location, track_ints: bool) -> Self {
-        Self { file, values: Vec::new(), ints: track_ints.then(Vec::new), width: None, n_rows: 0 }
+        Self {
+            file,
+            values: Vec::new(),
+            ints: track_ints.then(Vec::new),
+            width: None,
+            n_rows: 0,
+        }
     }
 
     /// Adds one row of fields found on `line`.
@@ -255,7 +278,12 @@ impl<'a> TableBuilder<'a> {
 
     fn finish(self) -> Table {
         let n_cols = self.width.map_or(0, |(n_fields, _)| n_fields);
-        Table { values: self.values, ints: self.ints, n_rows: self.n_rows, n_cols }
+        Table {
+            values: self.values,
+            ints: self.ints,
+            n_rows: self.n_rows,
+            n_cols,
+        }
     }
 }
 

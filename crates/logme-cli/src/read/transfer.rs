@@ -68,7 +68,11 @@ pub fn read_transfer_csv(path: &Path) -> Result<Vec<(String, f64)>, ReadError> {
             });
         };
         if !value.is_finite() {
-            return Err(ReadError::NonFiniteAccuracy { file: file.clone(), line, value });
+            return Err(ReadError::NonFiniteAccuracy {
+                file: file.clone(),
+                line,
+                value,
+            });
         }
         if let Some(&first_line) = first_seen.get(model.as_ref()) {
             return Err(ReadError::DuplicateModel {
@@ -107,18 +111,29 @@ impl Columns {
         };
         let line = record.position().map_or(0, csv::Position::line);
         match (position("model"), position("accuracy")) {
-            (Some(model), Some(accuracy)) => Ok(Self { model, accuracy, line }),
+            (Some(model), Some(accuracy)) => Ok(Self {
+                model,
+                accuracy,
+                line,
+            }),
             // A first line that ends in a number is data: the header is missing altogether.
             _ if looks_like_data(record) => Err(ReadError::MissingHeader { file: file.clone() }),
-            (None, _) => Err(ReadError::MissingColumn { file: file.clone(), column: "model" }),
-            (_, None) => Err(ReadError::MissingColumn { file: file.clone(), column: "accuracy" }),
+            (None, _) => Err(ReadError::MissingColumn {
+                file: file.clone(),
+                column: "model",
+            }),
+            (_, None) => Err(ReadError::MissingColumn {
+                file: file.clone(),
+                column: "accuracy",
+            }),
         }
     }
 }
 
 /// Whether a record holds a number after its first field, as a data row would.
 fn looks_like_data(record: &csv::ByteRecord) -> bool {
-    record.iter().skip(1).any(|field| {
-        std::str::from_utf8(field).is_ok_and(|text| text.parse::<f64>().is_ok())
-    })
+    record
+        .iter()
+        .skip(1)
+        .any(|field| std::str::from_utf8(field).is_ok_and(|text| text.parse::<f64>().is_ok()))
 }
