@@ -387,3 +387,25 @@ fn key_list(keys: &[String]) -> String {
     let quoted: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
     quoted.join(", ")
 }
+
+/// Shortens text taken from a file to at most 200 characters for an error message.
+pub(super) fn clip(text: String) -> String {
+    const MAX_CHARS: usize = 200;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text() {
+        assert_eq!(clip("abc".to_owned()), "abc");
+        let long = clip("é".repeat(500));
+        assert_eq!(long.chars().count(), 203);
+        assert!(long.ends_with("..."));
+    }
+}

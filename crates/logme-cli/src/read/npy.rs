@@ -15,6 +15,7 @@ use ndarray_npy::WriteNpyExt;
 use ndarray_npy::npy::header::Header;
 
 use super::decode::{self, Endian, Scalar, fill};
+use super::error::clip;
 use super::{FeatureFile, LabelFile, Location, Precision, ReadError, Storage};
 use logme::Order;
 
@@ -163,15 +164,6 @@ impl NpyHeader {
             || clip(self.descr.clone()),
             |scalar| scalar.name().to_owned(),
         )
-    }
-}
-
-/// Shortens text taken from a file to at most 200 characters for an error message.
-fn clip(text: String) -> String {
-    const MAX_CHARS: usize = 200;
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text,
     }
 }
 
@@ -428,14 +420,6 @@ mod tests {
         assert!(structured_has_object("[('a', '<f4'), ('b', '|O')]"));
         assert!(structured_has_object("[('b', 'O')]"));
         assert!(!structured_has_object("[('Obj', '<f4')]"));
-    }
-
-    #[test]
-    fn clip_keeps_short_text_and_cuts_long_text() {
-        assert_eq!(clip("abc".to_owned()), "abc");
-        let long = clip("é".repeat(500));
-        assert_eq!(long.chars().count(), 203);
-        assert!(long.ends_with("..."));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use super::error::clip;
 use super::{Location, ReadError};
 
 /// How fields are separated.
@@ -263,7 +264,7 @@ impl<'a> TableBuilder<'a> {
                     file: self.file.clone(),
                     line,
                     column: col_idx + 1,
-                    value: String::from_utf8_lossy(field).into_owned(),
+                    value: clip(String::from_utf8_lossy(field).into_owned()),
                 });
             };
             self.values.push(number.value);

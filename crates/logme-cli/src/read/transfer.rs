@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::error::clip;
 use super::text::{for_each_csv_record, open_text};
 use super::{Location, ReadError};
 
@@ -64,7 +65,7 @@ pub fn read_transfer_csv(path: &Path) -> Result<Vec<(String, f64)>, ReadError> {
                 file: file.clone(),
                 line,
                 column: columns.accuracy + 1,
-                value: accuracy.into_owned(),
+                value: clip(accuracy.into_owned()),
             });
         };
         if !value.is_finite() {
