@@ -10,7 +10,7 @@
 //! | `gram_rows` | the same on aaᵀ                                                            |
 //! | `gemm_tn`   | `linalg::matmul::matmul` with `Accum::Add` on the transposed view of a     |
 //! | `gemm`      | `linalg::matmul::matmul` with `Accum::Add`                                 |
-//! | `eigh`      | `linalg::evd::self_adjoint_evd` (tridiagonal QR below n = 128, else divide and conquer) |
+//! | `eigh`      | `linalg::evd::self_adjoint_evd`: tridiagonal QR below n = 128, else D&C    |
 //!
 //! The triangular product computes only the lower triangle of the destination, half the flops of
 //! a full product, and never touches the strict upper triangle. faer returns eigenvalues in

@@ -19,7 +19,7 @@
 //!
 //! # Providers
 //! The crate declares the BLAS and LAPACK symbols (`cblas-sys`, `lapack-sys`) and links them
-//! through the `openblas-system` feature, on by default: the system OpenBLAS found by pkg-config
+//! through the `openblas-system` feature, on by default: `build.rs` links the system OpenBLAS
 //! (`apt-get install libopenblas-dev` on Debian and Ubuntu). A leaf crate that wants another
 //! provider (MKL, netlib, a static OpenBLAS) turns default features off and links one itself,
 //! for instance with the matching `*-src` crate.
@@ -46,8 +46,6 @@ use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
 use logme_core::{BackendError, BackendErrorKind, LinalgBackend, MatMut, MatView, Order};
 
 // Links the system OpenBLAS; the crate is otherwise unused.
-#[cfg(feature = "openblas-system")]
-use openblas_src as _;
 
 const NAME: &str = "lapack";
 
