@@ -40,15 +40,13 @@ impl Default for Backend {
 impl Backend {
     /// Names of the backends compiled into this build, the default first.
     pub fn available() -> Vec<&'static str> {
-        let mut names = Vec::new();
-        #[cfg(feature = "faer")]
-        names.push("faer");
-        #[cfg(feature = "lapack")]
-        names.push("lapack");
-        #[cfg(feature = "nalgebra")]
-        names.push("nalgebra");
-        names.push("naive");
-        names
+        let compiled = [
+            (cfg!(feature = "faer"), "faer"),
+            (cfg!(feature = "lapack"), "lapack"),
+            (cfg!(feature = "nalgebra"), "nalgebra"),
+            (true, "naive"),
+        ];
+        compiled.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect()
     }
 
     fn default_with_threads(threads: usize) -> Self {
@@ -212,7 +210,11 @@ impl LogMe {
     ///
     /// # Errors
     /// See [`Fit::predict`].
-    pub fn predict(&self, fit: &Fit, features: FeatureMatrix<'_>) -> Result<Prediction, LogmeError> {
+    pub fn predict(
+        &self,
+        fit: &Fit,
+        features: FeatureMatrix<'_>,
+    ) -> Result<Prediction, LogmeError> {
         fit.predict(&self.backend, features)
     }
 }

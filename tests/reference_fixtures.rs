@@ -27,7 +27,11 @@ fn targets_of(case: &Value, dir: &std::path::Path) -> Targets {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn check_case(backend: &Backend, case: &Value) {
@@ -37,8 +41,12 @@ fn check_case(backend: &Backend, case: &Value) {
     let dtype = feat["dtype"].as_str().unwrap();
     let fpath = dir.join(feat["path"].as_str().unwrap());
     let targets = targets_of(case, &dir);
-    let test = read_matrix(&dir.join(case["test_features"]["path"].as_str().unwrap()), dtype);
-    let test_fm = FeatureMatrix::from_f64(test.as_slice().unwrap(), test.nrows(), test.ncols()).unwrap();
+    let test = read_matrix(
+        &dir.join(case["test_features"]["path"].as_str().unwrap()),
+        dtype,
+    );
+    let test_fm =
+        FeatureMatrix::from_f64(test.as_slice().unwrap(), test.nrows(), test.ncols()).unwrap();
 
     // f32 cases are handed over as f32 (widened inside), f64 as f64.
     let f32_data;
@@ -47,7 +55,13 @@ fn check_case(backend: &Backend, case: &Value) {
     let features = if dtype == "float32" {
         f32_data = read_matrix_f32(&fpath);
         (n, d) = f32_data.dim();
-        FeatureMatrix::packed(Elements::F32(f32_data.as_slice().unwrap()), n, d, Order::RowMajor).unwrap()
+        FeatureMatrix::packed(
+            Elements::F32(f32_data.as_slice().unwrap()),
+            n,
+            d,
+            Order::RowMajor,
+        )
+        .unwrap()
     } else {
         f64_data = read_matrix(&fpath, dtype);
         (n, d) = f64_data.dim();
@@ -60,36 +74,76 @@ fn check_case(backend: &Backend, case: &Value) {
     ] {
         let label = format!("{name} {key} on {}", backend.name());
         let expected = &case[key];
-        let logme = LogMe::new().method(method).mode(Mode::Reference).backend(backend.clone());
-        let fit = logme.fit(features, &targets).unwrap_or_else(|e| panic!("{label}: {e}"));
+        let logme = LogMe::new()
+            .method(method)
+            .mode(Mode::Reference)
+            .backend(backend.clone());
+        let fit = logme
+            .fit(features, &targets)
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
         let score = expected["score"].as_f64().unwrap();
-        assert!(close(fit.score, score, 1e-9), "{label}: score {} != {score}", fit.score);
+        assert!(
+            close(fit.score, score, 1e-9),
+            "{label}: score {} != {score}",
+            fit.score
+        );
         let evidence = floats(&expected["per_target_evidence"]);
         let alphas = floats(&expected["alphas"]);
         let betas = floats(&expected["betas"]);
         assert_eq!(fit.columns.len(), evidence.len(), "{label}: target count");
         for (t, c) in fit.columns.iter().enumerate() {
-            assert!(close(c.evidence, evidence[t], 1e-9), "{label}: evidence[{t}] {} != {}", c.evidence, evidence[t]);
-            assert!((c.alpha - alphas[t]).abs() <= 1e-6 * alphas[t].abs(), "{label}: alpha[{t}] {} != {}", c.alpha, alphas[t]);
-            assert!((c.beta - betas[t]).abs() <= 1e-6 * betas[t].abs(), "{label}: beta[{t}] {} != {}", c.beta, betas[t]);
+            assert!(
+                close(c.evidence, evidence[t], 1e-9),
+                "{label}: evidence[{t}] {} != {}",
+                c.evidence,
+                evidence[t]
+            );
+            assert!(
+                (c.alpha - alphas[t]).abs() <= 1e-6 * alphas[t].abs(),
+                "{label}: alpha[{t}] {} != {}",
+                c.alpha,
+                alphas[t]
+            );
+            assert!(
+                (c.beta - betas[t]).abs() <= 1e-6 * betas[t].abs(),
+                "{label}: beta[{t}] {} != {}",
+                c.beta,
+                betas[t]
+            );
         }
         if method == Method::FixedPoint {
-            assert_eq!(fit.rank as u64, case["fixed_point_rank_used"].as_u64().unwrap(), "{label}: rank");
+            assert_eq!(
+                fit.rank as u64,
+                case["fixed_point_rank_used"].as_u64().unwrap(),
+                "{label}: rank"
+            );
         }
 
         // Weights [T, D], relative to the largest.
         let ms = read_f64(&dir.join(format!("{name}/expected_{prefix}_ms.npy")));
-        let largest = ms.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+        let largest = ms
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(f64::MIN_POSITIVE);
         for (got, want) in fit.weights().iter().zip(ms.iter()) {
-            assert!((got - want).abs() <= 1e-6 * largest, "{label}: weight {got} != {want}");
+            assert!(
+                (got - want).abs() <= 1e-6 * largest,
+                "{label}: weight {got} != {want}"
+            );
         }
 
         // Predictions: logits, then classes identical except near-ties.
         let logits = read_f64(&dir.join(format!("{name}/expected_{prefix}_test_logits.npy")));
         let got_logits = fit.decision_function(backend, test_fm).unwrap();
-        let lmax = logits.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+        let lmax = logits
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(f64::MIN_POSITIVE);
         for (got, want) in got_logits.iter().zip(logits.iter()) {
-            assert!((got - want).abs() <= 1e-6 * lmax, "{label}: logit {got} != {want}");
+            assert!(
+                (got - want).abs() <= 1e-6 * lmax,
+                "{label}: logit {got} != {want}"
+            );
         }
         match fit.predict(backend, test_fm).unwrap() {
             Prediction::Classes(classes) => {
@@ -99,14 +153,20 @@ fn check_case(backend: &Backend, case: &Value) {
                     if *g != *w as i128 {
                         let r = &logits.as_slice().unwrap()[row * t..(row + 1) * t];
                         let gap = (r[*g as usize] - r[*w as usize]).abs();
-                        assert!(gap <= 1e-9 * lmax, "{label}: row {row} predicts {g}, official {w}");
+                        assert!(
+                            gap <= 1e-9 * lmax,
+                            "{label}: row {row} predicts {g}, official {w}"
+                        );
                     }
                 }
             }
             Prediction::Values { values, .. } => {
                 let want = read_f64(&dir.join(format!("{name}/expected_{prefix}_predict.npy")));
                 for (g, w) in values.iter().zip(want.iter()) {
-                    assert!((g - w).abs() <= 1e-6 * lmax, "{label}: prediction {g} != {w}");
+                    assert!(
+                        (g - w).abs() <= 1e-6 * lmax,
+                        "{label}: prediction {g} != {w}"
+                    );
                 }
             }
         }
@@ -117,7 +177,11 @@ fn check_case(backend: &Backend, case: &Value) {
 fn every_reference_case_matches_on_every_backend() {
     let manifest = manifest("reference");
     let cases = manifest["cases"].as_array().expect("cases");
-    assert!(cases.len() >= 15, "expected the 15 public cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 15,
+        "expected the 15 public cases, found {}",
+        cases.len()
+    );
     for name in Backend::available() {
         if name == "naive" {
             continue;

@@ -9,7 +9,9 @@ use serde_json::Value;
 
 /// `../shared/fixtures/<which>` relative to the repository root; panics loudly when missing.
 pub fn fixtures_dir(which: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(which);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(which);
     assert!(
         dir.join("manifest.json").is_file(),
         "fixtures missing: {} not found; the shared fixtures must sit beside the repository",

@@ -41,7 +41,10 @@ fn main() -> Result<()> {
 
 /// The workspace root (the parent of this crate's folder).
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Runs a command, echoing it, and fails if it fails.
@@ -74,12 +77,19 @@ fn ensure_openblas() -> bool {
     if openblas_present() {
         return true;
     }
-    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
     if is_root && Path::new("/usr/bin/apt-get").exists() {
         eprintln!("OpenBLAS is missing: installing libopenblas-dev with apt-get");
         let ok = run("apt-get", &["update", "-qq"], &[]).is_ok()
-            && run("apt-get", &["install", "-y", "-qq", "libopenblas-dev"], &[("DEBIAN_FRONTEND", "noninteractive")])
-                .is_ok();
+            && run(
+                "apt-get",
+                &["install", "-y", "-qq", "libopenblas-dev"],
+                &[("DEBIAN_FRONTEND", "noninteractive")],
+            )
+            .is_ok();
         return ok && openblas_present();
     }
     eprintln!(
@@ -92,8 +102,11 @@ fn ensure_openblas() -> bool {
 fn ci(no_lapack: bool) -> Result<()> {
     let lapack = !no_lapack && ensure_openblas();
     // With OpenBLAS every crate and backend is built; without it, the pure-Rust ones.
-    let scope: &[&str] =
-        if lapack { &["--workspace", "--all-features"] } else { &["--features", "nalgebra"] };
+    let scope: &[&str] = if lapack {
+        &["--workspace", "--all-features"]
+    } else {
+        &["--features", "nalgebra"]
+    };
     let cargo = |base: &[&str], extra: &[&str], envs: &[(&str, &str)]| -> Result<()> {
         let args: Vec<&str> = base.iter().chain(scope).chain(extra).copied().collect();
         run("cargo", &args, envs)
@@ -104,17 +117,46 @@ fn ci(no_lapack: bool) -> Result<()> {
     cargo(&["clippy", "--all-targets"], &["--", "-D", "warnings"], &[])?;
 
     // Each backend alone through the facade.
-    run("cargo", &["check", "-p", "logme", "--no-default-features"], &[])?;
-    run("cargo", &["check", "-p", "logme", "--no-default-features", "--features", "nalgebra"], &[])?;
+    run(
+        "cargo",
+        &["check", "-p", "logme", "--no-default-features"],
+        &[],
+    )?;
+    run(
+        "cargo",
+        &[
+            "check",
+            "-p",
+            "logme",
+            "--no-default-features",
+            "--features",
+            "nalgebra",
+        ],
+        &[],
+    )?;
     if lapack {
-        run("cargo", &["check", "-p", "logme", "--no-default-features", "--features", "lapack"], &[])?;
+        run(
+            "cargo",
+            &[
+                "check",
+                "-p",
+                "logme",
+                "--no-default-features",
+                "--features",
+                "lapack",
+            ],
+            &[],
+        )?;
     }
 
     cargo(&["test"], &[], &[])?;
     cargo(
         &["doc", "--no-deps"],
         &[],
-        &[("RUSTDOCFLAGS", "-D warnings -D rustdoc::broken_intra_doc_links")],
+        &[(
+            "RUSTDOCFLAGS",
+            "-D warnings -D rustdoc::broken_intra_doc_links",
+        )],
     )?;
     cargo(&["bench", "--no-run"], &[], &[])?;
     eprintln!("ci: all gates passed");

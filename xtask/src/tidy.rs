@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -28,15 +30,22 @@ pub fn check_text(text: &str) -> Vec<String> {
     if !text.trim_start().starts_with("//!") {
         problems.push("does not open with a `//!` module doc".to_string());
     }
-    let placeholders = [concat!("to", "do!("), concat!("unimple", "mented!("), concat!("db", "g!(")];
+    let placeholders = [
+        concat!("to", "do!("),
+        concat!("unimple", "mented!("),
+        concat!("db", "g!("),
+    ];
     for (idx, line) in text.lines().enumerate() {
         let line_no = idx + 1;
         if line.ends_with(' ') || line.ends_with('\t') {
             problems.push(format!("line {line_no}: trailing whitespace"));
         }
         let trimmed = line.trim_start();
-        if (trimmed.starts_with("///") || trimmed.starts_with("//!")) && line.chars().count() > 100 {
-            problems.push(format!("line {line_no}: doc comment longer than 100 columns"));
+        if (trimmed.starts_with("///") || trimmed.starts_with("//!")) && line.chars().count() > 100
+        {
+            problems.push(format!(
+                "line {line_no}: doc comment longer than 100 columns"
+            ));
         }
         for p in placeholders {
             if line.contains(p) && !trimmed.starts_with("//") && !line.contains("concat!(") {
@@ -57,7 +66,10 @@ pub fn run(root: &Path) -> Result<()> {
     for file in &files {
         let text = std::fs::read_to_string(file)?;
         for problem in check_text(&text) {
-            eprintln!("{}: {problem}", file.strip_prefix(root).unwrap_or(file).display());
+            eprintln!(
+                "{}: {problem}",
+                file.strip_prefix(root).unwrap_or(file).display()
+            );
             failures += 1;
         }
     }

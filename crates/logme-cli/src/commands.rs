@@ -80,7 +80,12 @@ pub fn load_targets(path: &Path, fit: &FitArgs) -> Result<Targets> {
     }
 }
 
-fn check_lengths(features: &FeatureFile, path: &Path, targets: &Targets, labels: &Path) -> Result<()> {
+fn check_lengths(
+    features: &FeatureFile,
+    path: &Path,
+    targets: &Targets,
+    labels: &Path,
+) -> Result<()> {
     if features.n_samples() != targets.n_samples() {
         bail!(
             "`{}` has {} rows but `{}` has {} labels; features and labels must describe the same \
@@ -94,7 +99,13 @@ fn check_lengths(features: &FeatureFile, path: &Path, targets: &Targets, labels:
     Ok(())
 }
 
-fn fit_file(logme: &LogMe, path: &Path, key: Option<&str>, targets: &Targets, labels: &Path) -> Result<(Fit, FeatureFile)> {
+fn fit_file(
+    logme: &LogMe,
+    path: &Path,
+    key: Option<&str>,
+    targets: &Targets,
+    labels: &Path,
+) -> Result<(Fit, FeatureFile)> {
     let features = FeatureFile::open(path, key)?;
     check_lengths(&features, path, targets, labels)?;
     let fit = logme
@@ -107,7 +118,13 @@ fn score(args: &ScoreArgs) -> Result<()> {
     let logme = builder(&args.fit)?;
     let targets = load_targets(&args.labels, &args.fit)?;
     let start = Instant::now();
-    let (fit, _features) = fit_file(&logme, &args.features, args.fit.key.as_deref(), &targets, &args.labels)?;
+    let (fit, _features) = fit_file(
+        &logme,
+        &args.features,
+        args.fit.key.as_deref(),
+        &targets,
+        &args.labels,
+    )?;
     let seconds = start.elapsed().as_secs_f64();
     for diagnostic in &fit.diagnostics {
         eprintln!("note: {diagnostic}");
@@ -118,7 +135,13 @@ fn score(args: &ScoreArgs) -> Result<()> {
 fn predict(args: &PredictArgs) -> Result<()> {
     let logme = builder(&args.fit)?;
     let targets = load_targets(&args.labels, &args.fit)?;
-    let (fit, _features) = fit_file(&logme, &args.features, args.fit.key.as_deref(), &targets, &args.labels)?;
+    let (fit, _features) = fit_file(
+        &logme,
+        &args.features,
+        args.fit.key.as_deref(),
+        &targets,
+        &args.labels,
+    )?;
     let test = FeatureFile::open(&args.test, args.fit.key.as_deref())?;
     let prediction = logme
         .predict(&fit, test.matrix())
@@ -132,7 +155,14 @@ fn predict(args: &PredictArgs) -> Result<()> {
                 .map_err(|_| anyhow!("a predicted label does not fit in int64"))?;
             read::write_npy_i64(path, &ints)?;
         }
-        (Some(path), Prediction::Values { values, n_rows, n_cols }) => {
+        (
+            Some(path),
+            Prediction::Values {
+                values,
+                n_rows,
+                n_cols,
+            },
+        ) => {
             read::write_npy_f64(path, &values, n_rows, n_cols)?;
         }
         (None, Prediction::Classes(classes)) => {
@@ -176,20 +206,30 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
     for input in &args.inputs {
         if let Some((name, file)) = input.split_once('=') {
             if name.is_empty() || file.is_empty() {
-                bail!("`{input}` is not NAME=FILE; give each candidate as name=path/to/features.npy");
+                bail!(
+                    "`{input}` is not NAME=FILE; give each candidate as name=path/to/features.npy"
+                );
             }
-            candidates.push(Candidate { name: name.to_string(), path: PathBuf::from(file) });
+            candidates.push(Candidate {
+                name: name.to_string(),
+                path: PathBuf::from(file),
+            });
         } else if dataset.is_none() {
             dataset = Some(PathBuf::from(input));
         } else {
-            bail!("more than one DATASET_DIR given (`{input}`); give one folder, or NAME=FILE pairs");
+            bail!(
+                "more than one DATASET_DIR given (`{input}`); give one folder, or NAME=FILE pairs"
+            );
         }
     }
     let mut labels = args.labels.clone();
     let mut transfer = args.transfer.clone();
     if let Some(dir) = &dataset {
         if !dir.is_dir() {
-            bail!("`{}` is not a folder; give DATASET_DIR or NAME=FILE pairs with --labels", dir.display());
+            bail!(
+                "`{}` is not a folder; give DATASET_DIR or NAME=FILE pairs with --labels",
+                dir.display()
+            );
         }
         if labels.is_none() {
             labels = ["labels.npy", "labels.csv", "labels.txt", "labels.tsv"]
@@ -197,19 +237,31 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
                 .map(|f| dir.join(f))
                 .find(|p| p.is_file());
             if labels.is_none() {
-                bail!("`{}` has no labels.npy (or labels.csv/.txt); add one or pass --labels", dir.display());
+                bail!(
+                    "`{}` has no labels.npy (or labels.csv/.txt); add one or pass --labels",
+                    dir.display()
+                );
             }
         }
         let features_dir = dir.join("features");
         let entries = std::fs::read_dir(&features_dir).with_context(|| {
-            format!("cannot list `{}`; put one feature file per model there", features_dir.display())
+            format!(
+                "cannot list `{}`; put one feature file per model there",
+                features_dir.display()
+            )
         })?;
         let mut found = Vec::new();
         for entry in entries {
-            let path = entry.with_context(|| format!("listing `{}`", features_dir.display()))?.path();
+            let path = entry
+                .with_context(|| format!("listing `{}`", features_dir.display()))?
+                .path();
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if path.is_file() && FEATURE_EXTENSIONS.contains(&ext) {
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+                let name = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("")
+                    .to_string();
                 found.push(Candidate { name, path });
             }
         }
@@ -235,10 +287,18 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
     let mut seen = BTreeSet::new();
     for c in &candidates {
         if !seen.insert(c.name.clone()) {
-            bail!("model name `{}` is given twice (`{}`); give each candidate a unique name", c.name, c.path.display());
+            bail!(
+                "model name `{}` is given twice (`{}`); give each candidate a unique name",
+                c.name,
+                c.path.display()
+            );
         }
     }
-    Ok(RankInputs { labels, candidates, transfer })
+    Ok(RankInputs {
+        labels,
+        candidates,
+        transfer,
+    })
 }
 
 /// One scored candidate.
@@ -263,7 +323,12 @@ fn rank(args: &RankArgs) -> Result<()> {
     if let Some(path) = &inputs.transfer {
         for c in &inputs.candidates {
             if !accuracies.contains_key(&c.name) {
-                bail!("`{}` has no accuracy for model `{}`; add a row `{},<accuracy>`", path.display(), c.name, c.name);
+                bail!(
+                    "`{}` has no accuracy for model `{}`; add a row `{},<accuracy>`",
+                    path.display(),
+                    c.name,
+                    c.name
+                );
             }
         }
     }
@@ -287,8 +352,10 @@ fn rank(args: &RankArgs) -> Result<()> {
         check_lengths(&features, &candidate.path, &targets, &inputs.labels)?;
         let mut scores = BTreeMap::new();
         for metric in &metrics {
-            let value = crate::output::score_metric(&logme, metric, &features, &targets, candidate, args, &mut notes)
-                .with_context(|| format!("scoring `{}` with {metric}", candidate.path.display()))?;
+            let value = crate::output::score_metric(
+                &logme, metric, &features, &targets, candidate, args, &mut notes,
+            )
+            .with_context(|| format!("scoring `{}` with {metric}", candidate.path.display()))?;
             scores.insert(metric.clone(), value);
         }
         ranked.push(Ranked {
@@ -329,7 +396,11 @@ fn rank(args: &RankArgs) -> Result<()> {
                 .filter_map(|r| Some((r.scores[metric]?, r.accuracy?)))
                 .collect();
             let (s, a): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-            let value: Option<RankCorrelations> = if s.len() >= 2 { ranking::all(&s, &a).ok() } else { None };
+            let value: Option<RankCorrelations> = if s.len() >= 2 {
+                ranking::all(&s, &a).ok()
+            } else {
+                None
+            };
             correlations.insert(metric.clone(), value);
         }
     }

@@ -29,7 +29,10 @@ pub fn parse_metrics(requested: &[String]) -> Result<Vec<String>> {
             continue;
         }
         if !METRICS.contains(&id) {
-            bail!("unknown metric `{id}`; choose from {} or all", METRICS.join(", "));
+            bail!(
+                "unknown metric `{id}`; choose from {} or all",
+                METRICS.join(", ")
+            );
         }
         if !out.iter().any(|o| o == id) {
             out.push(id.to_string());
@@ -127,7 +130,11 @@ pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Re
         Format::Csv => {
             let mut text = String::from("column,evidence,alpha,beta,iterations,converged\n");
             for (i, c) in fit.columns.iter().enumerate() {
-                writeln!(text, "{i},{},{},{},{},{}", c.evidence, c.alpha, c.beta, c.iterations, c.converged)?;
+                writeln!(
+                    text,
+                    "{i},{},{},{},{},{}",
+                    c.evidence, c.alpha, c.beta, c.iterations, c.converged
+                )?;
             }
             print!("{text}");
         }
@@ -135,12 +142,28 @@ pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Re
             let mut text = String::new();
             writeln!(text, "score     {}", fmt_value(Some(fit.score)))?;
             writeln!(text, "task      {}", fit.task.name())?;
-            writeln!(text, "method    {} ({} mode)", fit.method.name(), fit.mode.name())?;
+            writeln!(
+                text,
+                "method    {} ({} mode)",
+                fit.method.name(),
+                fit.mode.name()
+            )?;
             writeln!(text, "backend   {backend} ({} path)", fit.path.name())?;
-            writeln!(text, "data      {} samples x {} features, {} targets, rank {}", fit.n_samples, fit.n_features, fit.n_targets(), fit.rank)?;
+            writeln!(
+                text,
+                "data      {} samples x {} features, {} targets, rank {}",
+                fit.n_samples,
+                fit.n_features,
+                fit.n_targets(),
+                fit.rank
+            )?;
             writeln!(text, "seconds   {seconds:.3}")?;
             writeln!(text)?;
-            writeln!(text, "{:>6}  {:>12}  {:>14}  {:>14}  {:>5}  {:>9}", "column", "evidence", "alpha", "beta", "iters", "converged")?;
+            writeln!(
+                text,
+                "{:>6}  {:>12}  {:>14}  {:>14}  {:>5}  {:>9}",
+                "column", "evidence", "alpha", "beta", "iters", "converged"
+            )?;
             for (i, c) in fit.columns.iter().enumerate() {
                 writeln!(
                     text,
@@ -202,8 +225,10 @@ pub fn print_rank(
                     obj
                 })
                 .collect();
-            let corr: serde_json::Map<String, Value> =
-                correlations.iter().map(|(m, c)| (m.clone(), correlations_json(c))).collect();
+            let corr: serde_json::Map<String, Value> = correlations
+                .iter()
+                .map(|(m, c)| (m.clone(), correlations_json(c)))
+                .collect();
             let value = json!({
                 "models": models,
                 "correlations": corr,
@@ -222,7 +247,11 @@ pub fn print_rank(
             for (i, r) in ranked.iter().enumerate() {
                 write!(text, "{},{}", i + 1, r.model)?;
                 for m in metrics {
-                    write!(text, ",{}", r.scores[m].map_or(String::new(), |v| v.to_string()))?;
+                    write!(
+                        text,
+                        ",{}",
+                        r.scores[m].map_or(String::new(), |v| v.to_string())
+                    )?;
                 }
                 writeln!(
                     text,
@@ -236,7 +265,12 @@ pub fn print_rank(
             print!("{text}");
         }
         Format::Table => {
-            let width = ranked.iter().map(|r| r.model.len()).max().unwrap_or(5).max(5);
+            let width = ranked
+                .iter()
+                .map(|r| r.model.len())
+                .max()
+                .unwrap_or(5)
+                .max(5);
             let mut text = String::new();
             write!(text, "{:>4}  {:<width$}", "rank", "model")?;
             for m in metrics {
@@ -252,9 +286,17 @@ pub fn print_rank(
                 for m in metrics {
                     write!(text, "  {:>14}", fmt_value(r.scores[m]))?;
                 }
-                write!(text, "  {:>7}  {:>6}  {:>8.3}", r.n_samples, r.n_features, r.seconds)?;
+                write!(
+                    text,
+                    "  {:>7}  {:>6}  {:>8.3}",
+                    r.n_samples, r.n_features, r.seconds
+                )?;
                 if has_accuracy {
-                    write!(text, "  {:>8}", r.accuracy.map_or("n/a".to_string(), |a| format!("{a:.4}")))?;
+                    write!(
+                        text,
+                        "  {:>8}",
+                        r.accuracy.map_or("n/a".to_string(), |a| format!("{a:.4}"))
+                    )?;
                 }
                 text.push('\n');
             }
@@ -263,7 +305,12 @@ pub fn print_rank(
                 writeln!(
                     text,
                     "{:<18}  {:>12}  {:>11}  {:>8}  {:>8}  {:>11}",
-                    "metric vs accuracy", "weighted_tau", "kendall_tau", "spearman", "pearson", "top1_regret"
+                    "metric vs accuracy",
+                    "weighted_tau",
+                    "kendall_tau",
+                    "spearman",
+                    "pearson",
+                    "top1_regret"
                 )?;
                 for (m, c) in correlations {
                     match c {

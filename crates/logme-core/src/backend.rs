@@ -79,8 +79,12 @@ pub trait LinalgBackend: Send + Sync {
     ///
     /// # Errors
     /// [`BackendError`] when the solver fails.
-    fn eigh(&self, a: MatView<'_>, values: &mut [f64], vectors: MatMut<'_>)
-    -> Result<(), BackendError>;
+    fn eigh(
+        &self,
+        a: MatView<'_>,
+        values: &mut [f64],
+        vectors: MatMut<'_>,
+    ) -> Result<(), BackendError>;
 }
 
 impl<B: LinalgBackend + ?Sized> LinalgBackend for &B {
@@ -197,10 +201,10 @@ impl LinalgBackend for NaiveBackend {
         }
         // Cyclic Jacobi sweeps until the off-diagonal mass is at rounding level.
         for _sweep in 0..100 {
-            let off: f64 =
-                (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-                    .map(|(i, j)| m[i * n + j] * m[i * n + j])
-                    .sum();
+            let off: f64 = (0..n)
+                .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+                .map(|(i, j)| m[i * n + j] * m[i * n + j])
+                .sum();
             let total: f64 = m.iter().map(|x| x * x).sum();
             if off <= f64::EPSILON * f64::EPSILON * total || off == 0.0 {
                 break;

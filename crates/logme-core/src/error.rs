@@ -31,7 +31,9 @@ pub enum LogmeError {
     #[error("features have no columns; pass a matrix with at least one feature")]
     NoFeatures,
     /// Feature and target row counts differ.
-    #[error("features have {features} rows but targets have {targets}; give one target row per feature row")]
+    #[error(
+        "features have {features} rows but targets have {targets}; give one target row per feature row"
+    )]
     LengthMismatch {
         /// Feature rows.
         features: usize,
@@ -110,7 +112,9 @@ pub enum LogmeError {
     #[error("targets have no columns; pass at least one target column")]
     NoTargets,
     /// Test features have a different width than the training features.
-    #[error("test features have {got} columns but the model was fitted on {expected}; extract both with the same model")]
+    #[error(
+        "test features have {got} columns but the model was fitted on {expected}; extract both with the same model"
+    )]
     FeatureCountMismatch {
         /// Columns of the fitted features.
         expected: usize,
@@ -118,7 +122,9 @@ pub enum LogmeError {
         got: usize,
     },
     /// Statistics with different shapes or tasks cannot be merged.
-    #[error("cannot merge statistics: {reason}; merge only shards of the same features and targets")]
+    #[error(
+        "cannot merge statistics: {reason}; merge only shards of the same features and targets"
+    )]
     IncompatibleStats {
         /// What differs.
         reason: String,

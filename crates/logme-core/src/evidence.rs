@@ -87,7 +87,11 @@ fn norms(col: &Column<'_>, t: f64) -> Norms {
         let shrink = 1.0 + sigma / t;
         res += x2 / (shrink * shrink);
     }
-    Norms { gamma, m_sq, residual_sq: res + col.r0 }
+    Norms {
+        gamma,
+        m_sq,
+        residual_sq: res + col.r0,
+    }
 }
 
 fn log_det_terms(col: &Column<'_>, alpha: f64, beta: f64) -> f64 {
@@ -100,7 +104,11 @@ pub(crate) fn fixed_point_reference(col: &Column<'_>) -> ColumnFit {
     let d = col.n_features as f64;
     let (mut alpha, mut beta) = (1.0f64, 1.0f64);
     let mut t = 1.0;
-    let mut last = Norms { gamma: 0.0, m_sq: 0.0, residual_sq: 0.0 };
+    let mut last = Norms {
+        gamma: 0.0,
+        m_sq: 0.0,
+        residual_sq: 0.0,
+    };
     let mut iterations = 0;
     let mut converged = false;
     for _ in 0..REFERENCE_MAX_ITERATIONS {
@@ -121,7 +129,11 @@ pub(crate) fn fixed_point_reference(col: &Column<'_>) -> ColumnFit {
         - alpha / 2.0 * last.m_sq
         - n / 2.0 * (2.0 * PI).ln();
     let k = col.sigma.len() as f64;
-    let reference_gap = if k < d { (d - k) / 2.0 * alpha.ln() / n } else { 0.0 };
+    let reference_gap = if k < d {
+        (d - k) / 2.0 * alpha.ln() / n
+    } else {
+        0.0
+    };
     ColumnFit {
         evidence: evidence / n,
         alpha,
@@ -141,7 +153,11 @@ pub(crate) fn icml_reference(col: &Column<'_>) -> ColumnFit {
     let eps = REFERENCE_EPSILON;
     let (mut alpha, mut beta) = (1.0f64, 1.0f64);
     let mut lam = 1.0;
-    let mut last = Norms { gamma: 0.0, m_sq: 0.0, residual_sq: 0.0 };
+    let mut last = Norms {
+        gamma: 0.0,
+        m_sq: 0.0,
+        residual_sq: 0.0,
+    };
     let mut iterations = 0;
     let mut converged = false;
     let mut t_weights = lam;
@@ -160,8 +176,7 @@ pub(crate) fn icml_reference(col: &Column<'_>) -> ColumnFit {
         }
         lam = lam_new;
     }
-    let log_det =
-        log_det_terms(col, alpha, beta) + col.extra_zero_directions as f64 * alpha.ln();
+    let log_det = log_det_terms(col, alpha, beta) + col.extra_zero_directions as f64 * alpha.ln();
     let evidence = d / 2.0 * alpha.ln() + n / 2.0 * beta.ln()
         - 0.5 * log_det
         - beta / 2.0 * (last.residual_sq + eps)

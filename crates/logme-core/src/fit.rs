@@ -106,7 +106,11 @@ pub enum Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Diagnostic::RankBelowFeatures { rank, n_features, max_gap } => write!(
+            Diagnostic::RankBelowFeatures {
+                rank,
+                n_features,
+                max_gap,
+            } => write!(
                 f,
                 "only {rank} of {n_features} directions were kept, so the reference formula \
                  overstates the evidence by up to {max_gap:.6} per sample; use the exact mode for \
@@ -214,7 +218,11 @@ impl Fit {
         let mut out = vec![0.0; n * t];
         let m = MatView::col_major(&self.weights, d, t);
         for_each_column_block_at(features, |start, block| {
-            backend.gemm(block, m.rows(start, block.n_cols()), MatMut::row_major(&mut out, n, t));
+            backend.gemm(
+                block,
+                m.rows(start, block.n_cols()),
+                MatMut::row_major(&mut out, n, t),
+            );
         });
         Ok(out)
     }
@@ -232,7 +240,11 @@ impl Fit {
         let logits = self.decision_function(backend, features)?;
         let t = self.n_targets();
         if self.task != Task::Classification {
-            return Ok(Prediction::Values { values: logits, n_rows: features.n_samples(), n_cols: t });
+            return Ok(Prediction::Values {
+                values: logits,
+                n_rows: features.n_samples(),
+                n_cols: t,
+            });
         }
         let classes = logits
             .chunks_exact(t.max(1))
@@ -271,9 +283,16 @@ pub fn fit<B: LinalgBackend + ?Sized>(
     let d = features.n_features();
     check_sizes(n, d, targets.n_targets())?;
     if targets.n_samples() != n {
-        return Err(LogmeError::LengthMismatch { features: n, targets: targets.n_samples() });
+        return Err(LogmeError::LengthMismatch {
+            features: n,
+            targets: targets.n_samples(),
+        });
     }
-    let path = options.path.unwrap_or(if n > d { SolvePath::Gram } else { SolvePath::RowGram });
+    let path = options.path.unwrap_or(if n > d {
+        SolvePath::Gram
+    } else {
+        SolvePath::RowGram
+    });
     let spectrum = match path {
         SolvePath::Gram => {
             let stats = SufficientStats::from_data(backend, features, targets)?;
@@ -287,10 +306,16 @@ pub fn fit<B: LinalgBackend + ?Sized>(
     let mut fit = solve(backend, options, &spectrum, targets.task(), Some(features))?;
     if let Some(classes) = targets.as_classes() {
         fit.label_mapping = classes.original_labels().map(<[i128]>::to_vec);
-        let empty: Vec<usize> =
-            classes.counts().iter().enumerate().filter(|(_, c)| **c == 0).map(|(i, _)| i).collect();
+        let empty: Vec<usize> = classes
+            .counts()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == 0)
+            .map(|(i, _)| i)
+            .collect();
         if !empty.is_empty() {
-            fit.diagnostics.push(Diagnostic::EmptyClasses { classes: empty });
+            fit.diagnostics
+                .push(Diagnostic::EmptyClasses { classes: empty });
         }
     }
     Ok(fit)
@@ -318,7 +343,8 @@ pub fn fit_stats<B: LinalgBackend + ?Sized>(
             .map(|(i, _)| i)
             .collect();
         if !empty.is_empty() {
-            fit.diagnostics.push(Diagnostic::EmptyClasses { classes: empty });
+            fit.diagnostics
+                .push(Diagnostic::EmptyClasses { classes: empty });
         }
     }
     Ok(fit)
@@ -361,15 +387,19 @@ fn select(spectrum: &Spectrum, options: &Options) -> Selection {
 
     // How many leading directions (by decreasing magnitude) each variant keeps.
     let k = match (options.mode, options.method, spectrum.path) {
-        (Mode::Reference, Method::FixedPoint, SolvePath::Gram) if n > d => {
-            lambda.iter().take_while(|l| l.abs().sqrt() > REFERENCE_SINGULAR_CUTOFF).count()
-        }
+        (Mode::Reference, Method::FixedPoint, SolvePath::Gram) if n > d => lambda
+            .iter()
+            .take_while(|l| l.abs().sqrt() > REFERENCE_SINGULAR_CUTOFF)
+            .count(),
         (Mode::Reference, Method::FixedPoint, _) => n.min(d).min(n_dirs),
         (Mode::Reference, Method::Icml, _) => n_dirs,
         (Mode::Exact, _, _) => {
             let largest = lambda.first().map_or(0.0, |l| l.abs());
             let threshold = largest * n.max(d) as f64 * f64::EPSILON;
-            lambda.iter().take_while(|&&l| l > threshold && l > 0.0).count()
+            lambda
+                .iter()
+                .take_while(|&&l| l > threshold && l > 0.0)
+                .count()
         }
     };
     let sigma: Vec<f64> = match options.mode {
@@ -402,7 +432,14 @@ fn select(spectrum: &Spectrum, options: &Options) -> Selection {
         (Mode::Reference, Method::Icml) => d - k.min(d),
         _ => 0,
     };
-    Selection { k, sigma, s, x, r0, extra_zero_directions }
+    Selection {
+        k,
+        sigma,
+        s,
+        x,
+        r0,
+        extra_zero_directions,
+    }
 }
 
 fn solve<B: LinalgBackend + ?Sized>(
@@ -444,7 +481,11 @@ fn solve<B: LinalgBackend + ?Sized>(
         let tw = fit.t_weights;
         for i in 0..k {
             let x = sel.x[col * k + i];
-            let c = if tw.is_infinite() { 0.0 } else { x / (tw + sel.sigma[i]) };
+            let c = if tw.is_infinite() {
+                0.0
+            } else {
+                x / (tw + sel.sigma[i])
+            };
             coef[col * k + i] = if c.is_finite() { c } else { 0.0 };
         }
     }
@@ -472,7 +513,13 @@ fn solve<B: LinalgBackend + ?Sized>(
             if let Some(features) = features {
                 let w_view = MatView::col_major(&w, n, t);
                 for_each_column_block_at(features, |start, block| {
-                    let mut out = MatMut::new(&mut weights[start..], block.n_cols(), t, crate::views::Order::ColMajor, d);
+                    let mut out = MatMut::new(
+                        &mut weights[start..],
+                        block.n_cols(),
+                        t,
+                        crate::views::Order::ColMajor,
+                        d,
+                    );
                     backend.gemm_tn(block, w_view, out.reborrow());
                 });
             }
@@ -485,17 +532,32 @@ fn solve<B: LinalgBackend + ?Sized>(
         if k == 0 {
             diagnostics.push(Diagnostic::NoDirectionRetained);
         } else {
-            let max_gap = columns.iter().map(|c| c.reference_gap).fold(f64::NEG_INFINITY, f64::max);
-            diagnostics.push(Diagnostic::RankBelowFeatures { rank: k, n_features: d, max_gap });
+            let max_gap = columns
+                .iter()
+                .map(|c| c.reference_gap)
+                .fold(f64::NEG_INFINITY, f64::max);
+            diagnostics.push(Diagnostic::RankBelowFeatures {
+                rank: k,
+                n_features: d,
+                max_gap,
+            });
         }
     }
-    let capped: Vec<usize> =
-        columns.iter().enumerate().filter(|(_, c)| !c.converged).map(|(i, _)| i).collect();
+    let capped: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.converged)
+        .map(|(i, _)| i)
+        .collect();
     if !capped.is_empty() {
         diagnostics.push(Diagnostic::IterationCap { columns: capped });
     }
-    let unbounded: Vec<usize> =
-        columns.iter().enumerate().filter(|(_, c)| c.unbounded).map(|(i, _)| i).collect();
+    let unbounded: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.unbounded)
+        .map(|(i, _)| i)
+        .collect();
     if !unbounded.is_empty() {
         diagnostics.push(Diagnostic::Unbounded { columns: unbounded });
     }

@@ -102,7 +102,11 @@ impl Spectrum {
         });
         let mut values = vec![0.0; n];
         let mut u = vec![0.0; n * n];
-        backend.eigh(MatView::col_major(&k_mat, n, n), &mut values, MatMut::col_major(&mut u, n, n))?;
+        backend.eigh(
+            MatView::col_major(&k_mat, n, n),
+            &mut values,
+            MatMut::col_major(&mut u, n, n),
+        )?;
         drop(k_mat);
 
         // x = UᵀY; for classes a per-class sum of the rows of U.
@@ -116,7 +120,9 @@ impl Spectrum {
                     }
                 }
             }
-            Targets::Matrix { values: y, n_cols, .. } => {
+            Targets::Matrix {
+                values: y, n_cols, ..
+            } => {
                 backend.gemm_tn(
                     MatView::col_major(&u, n, n),
                     MatView::row_major(y, n, *n_cols),
@@ -143,25 +149,44 @@ impl Spectrum {
     }
 
     /// Reorders directions by decreasing |eigenvalue|, as an SVD would list them.
+    ///
+    /// The eigenvector matrix is permuted in place (one spare column), so the peak memory of
+    /// the Gram path stays at G plus V.
     fn sort_by_magnitude(&mut self, vector_len: usize) {
         let n_dirs = self.eigenvalues.len();
         let mut order: Vec<usize> = (0..n_dirs).collect();
         order.sort_by(|&a, &b| self.eigenvalues[b].abs().total_cmp(&self.eigenvalues[a].abs()));
-        let eigenvalues = order.iter().map(|&i| self.eigenvalues[i]).collect();
+        self.eigenvalues = order.iter().map(|&i| self.eigenvalues[i]).collect();
         let mut proj = vec![0.0; self.proj.len()];
         for col in 0..self.n_targets {
             for (dst, &src) in order.iter().enumerate() {
                 proj[dst + col * n_dirs] = self.proj[src + col * n_dirs];
             }
         }
-        let mut vectors = vec![0.0; self.vectors.len()];
-        for (dst, &src) in order.iter().enumerate() {
-            vectors[dst * vector_len..(dst + 1) * vector_len]
-                .copy_from_slice(&self.vectors[src * vector_len..(src + 1) * vector_len]);
-        }
-        self.eigenvalues = eigenvalues;
         self.proj = proj;
-        self.vectors = vectors;
+
+        // Position `dst` takes column `order[dst]`: follow each cycle with one spare column.
+        let mut done = vec![false; n_dirs];
+        let mut spare = vec![0.0; vector_len];
+        let column = |idx: usize| idx * vector_len..(idx + 1) * vector_len;
+        for start in 0..n_dirs {
+            if done[start] || order[start] == start {
+                done[start] = true;
+                continue;
+            }
+            spare.copy_from_slice(&self.vectors[column(start)]);
+            let mut dst = start;
+            loop {
+                done[dst] = true;
+                let src = order[dst];
+                if src == start {
+                    self.vectors[column(dst)].copy_from_slice(&spare);
+                    break;
+                }
+                self.vectors.copy_within(column(src), dst * vector_len);
+                dst = src;
+            }
+        }
     }
 }
 

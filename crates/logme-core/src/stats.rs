@@ -12,7 +12,7 @@
 
 use crate::backend::LinalgBackend;
 use crate::error::LogmeError;
-use crate::targets::{Targets, TargetRows, Task};
+use crate::targets::{TargetRows, Targets, Task};
 use crate::views::{FeatureMatrix, MatMut, MatView};
 
 /// Number of f64 values in the widening buffer (32 MiB): large enough that `G` is updated in few
@@ -65,7 +65,11 @@ impl SufficientStats {
         targets: &Targets,
     ) -> Result<Self, LogmeError> {
         let mut stats = Self::new(features.n_features(), targets.n_targets(), targets.task());
-        stats.accumulate(backend, features, targets.rows(0, targets.n_samples().min(features.n_samples())))?;
+        stats.accumulate(
+            backend,
+            features,
+            targets.rows(0, targets.n_samples().min(features.n_samples())),
+        )?;
         if features.n_samples() != targets.n_samples() {
             return Err(LogmeError::LengthMismatch {
                 features: features.n_samples(),
@@ -250,11 +254,13 @@ impl SufficientStats {
 
 fn target_rows_slice(targets: TargetRows<'_>, start: usize, len: usize) -> TargetRows<'_> {
     match targets {
-        TargetRows::Classes { ids, n_classes } => {
-            TargetRows::Classes { ids: &ids[start..start + len], n_classes }
-        }
-        TargetRows::Matrix { values, n_cols } => {
-            TargetRows::Matrix { values: &values[start * n_cols..(start + len) * n_cols], n_cols }
-        }
+        TargetRows::Classes { ids, n_classes } => TargetRows::Classes {
+            ids: &ids[start..start + len],
+            n_classes,
+        },
+        TargetRows::Matrix { values, n_cols } => TargetRows::Matrix {
+            values: &values[start * n_cols..(start + len) * n_cols],
+            n_cols,
+        },
     }
 }

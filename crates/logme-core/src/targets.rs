@@ -177,9 +177,16 @@ impl Targets {
             }));
         }
         if max_label >= n_samples.max(2) as i128 {
-            return Err(LogmeError::LabelTooLarge { max_label: max_label as u128, n_samples });
+            return Err(LogmeError::LabelTooLarge {
+                max_label: max_label as u128,
+                n_samples,
+            });
         }
-        let n_classes = if n_samples == 0 { 0 } else { max_label as usize + 1 };
+        let n_classes = if n_samples == 0 {
+            0
+        } else {
+            max_label as usize + 1
+        };
         let ids: Vec<u32> = ints.iter().map(|&v| v as u32).collect();
         if policy == LabelPolicy::Reject {
             let mut seen = vec![false; n_classes];
@@ -187,10 +194,17 @@ impl Targets {
                 seen[id as usize] = true;
             }
             if let Some(missing) = seen.iter().position(|s| !s) {
-                return Err(LogmeError::MissingLabel { missing, max_label: max_label as usize });
+                return Err(LogmeError::MissingLabel {
+                    missing,
+                    max_label: max_label as usize,
+                });
             }
         }
-        Ok(Targets::Classes(ClassLabels { ids, n_classes, original: None }))
+        Ok(Targets::Classes(ClassLabels {
+            ids,
+            n_classes,
+            original: None,
+        }))
     }
 
     /// A multi-label 0/1 matrix, row-major `[n_rows, n_cols]`.
@@ -201,9 +215,18 @@ impl Targets {
         check_matrix(values, n_rows, n_cols)?;
         if let Some(pos) = values.iter().position(|&v| v != 0.0 && v != 1.0) {
             let (row, col) = (pos / n_cols, pos % n_cols);
-            return Err(LogmeError::NonBinaryTarget { row, col, value: values[pos] });
+            return Err(LogmeError::NonBinaryTarget {
+                row,
+                col,
+                value: values[pos],
+            });
         }
-        Ok(Targets::Matrix { values: values.to_vec(), n_rows, n_cols, task: Task::MultiLabel })
+        Ok(Targets::Matrix {
+            values: values.to_vec(),
+            n_rows,
+            n_cols,
+            task: Task::MultiLabel,
+        })
     }
 
     /// Regression outputs, row-major `[n_rows, n_cols]` (use `n_cols = 1` for a 1-D vector).
@@ -212,7 +235,12 @@ impl Targets {
     /// [`LogmeError::ShapeMismatch`], [`LogmeError::NonFiniteTarget`].
     pub fn regression(values: &[f64], n_rows: usize, n_cols: usize) -> Result<Self, LogmeError> {
         check_matrix(values, n_rows, n_cols)?;
-        Ok(Targets::Matrix { values: values.to_vec(), n_rows, n_cols, task: Task::Regression })
+        Ok(Targets::Matrix {
+            values: values.to_vec(),
+            n_rows,
+            n_cols,
+            task: Task::Regression,
+        })
     }
 
     /// The task these targets describe.
@@ -312,7 +340,11 @@ impl TargetRows<'_> {
 
 fn check_matrix(values: &[f64], n_rows: usize, n_cols: usize) -> Result<(), LogmeError> {
     if n_rows.checked_mul(n_cols) != Some(values.len()) {
-        return Err(LogmeError::ShapeMismatch { len: values.len(), n_rows, n_cols });
+        return Err(LogmeError::ShapeMismatch {
+            len: values.len(),
+            n_rows,
+            n_cols,
+        });
     }
     if n_cols == 0 {
         return Err(LogmeError::NoTargets);
@@ -345,7 +377,13 @@ mod tests {
         assert_eq!(c.ids(), &[0, 2, 1, 2]);
         assert_eq!(c.original_labels(), Some(&[10i128, 20, 30][..]));
         let err = Targets::classes_with(&[1u8, 2, 3, 3], LabelPolicy::Reject).unwrap_err();
-        assert_eq!(err, LogmeError::MissingLabel { missing: 0, max_label: 3 });
+        assert_eq!(
+            err,
+            LogmeError::MissingLabel {
+                missing: 0,
+                max_label: 3
+            }
+        );
     }
 
     #[test]
@@ -362,7 +400,10 @@ mod tests {
             Targets::classes(&[0u64, 1 << 40]),
             Err(LogmeError::LabelTooLarge { .. })
         ));
-        assert!(matches!(Targets::classes(&[0.0f64, f64::NAN]), Err(LogmeError::FractionalLabel { .. })));
+        assert!(matches!(
+            Targets::classes(&[0.0f64, f64::NAN]),
+            Err(LogmeError::FractionalLabel { .. })
+        ));
         assert!(Targets::multilabel(&[0.0, 0.5], 1, 2).is_err());
         assert!(Targets::regression(&[0.0, f64::INFINITY], 2, 1).is_err());
     }

@@ -31,9 +31,15 @@ fn check_shape(len: usize, n_rows: usize, n_cols: usize, order: Order, ld: usize
         Order::RowMajor => n_cols,
         Order::ColMajor => n_rows,
     };
-    assert!(ld >= inner.max(1), "leading dimension {ld} is smaller than {inner}");
+    assert!(
+        ld >= inner.max(1),
+        "leading dimension {ld} is smaller than {inner}"
+    );
     let needed = required_len(n_rows, n_cols, order, ld);
-    assert!(len >= needed, "slice of length {len} cannot hold a {n_rows} x {n_cols} matrix");
+    assert!(
+        len >= needed,
+        "slice of length {len} cannot hold a {n_rows} x {n_cols} matrix"
+    );
 }
 
 /// A read-only view of a dense f64 matrix.
@@ -54,7 +60,13 @@ impl<'a> MatView<'a> {
     #[track_caller]
     pub fn new(data: &'a [f64], n_rows: usize, n_cols: usize, order: Order, ld: usize) -> Self {
         check_shape(data.len(), n_rows, n_cols, order, ld);
-        Self { data, n_rows, n_cols, order, ld }
+        Self {
+            data,
+            n_rows,
+            n_cols,
+            order,
+            ld,
+        }
     }
 
     /// Views a packed row-major matrix (`ld = n_cols`).
@@ -110,7 +122,10 @@ impl<'a> MatView<'a> {
     #[inline]
     #[track_caller]
     pub fn get(&self, row_idx: usize, col_idx: usize) -> f64 {
-        assert!(row_idx < self.n_rows && col_idx < self.n_cols, "index out of bounds");
+        assert!(
+            row_idx < self.n_rows && col_idx < self.n_cols,
+            "index out of bounds"
+        );
         self.data[self.offset(row_idx, col_idx)]
     }
 
@@ -120,7 +135,13 @@ impl<'a> MatView<'a> {
             Order::RowMajor => Order::ColMajor,
             Order::ColMajor => Order::RowMajor,
         };
-        MatView { data: self.data, n_rows: self.n_cols, n_cols: self.n_rows, order, ld: self.ld }
+        MatView {
+            data: self.data,
+            n_rows: self.n_cols,
+            n_cols: self.n_rows,
+            order,
+            ld: self.ld,
+        }
     }
 
     /// Rows `start..start + len` as a view.
@@ -131,11 +152,20 @@ impl<'a> MatView<'a> {
     pub fn rows(self, start: usize, len: usize) -> MatView<'a> {
         assert!(start + len <= self.n_rows, "row range out of bounds");
         if len == 0 || self.n_cols == 0 {
-            return MatView { data: &[], n_rows: len, n_cols: self.n_cols, ..self };
+            return MatView {
+                data: &[],
+                n_rows: len,
+                n_cols: self.n_cols,
+                ..self
+            };
         }
         let begin = self.offset(start, 0);
         let end = begin + required_len(len, self.n_cols, self.order, self.ld);
-        MatView { data: &self.data[begin..end], n_rows: len, ..self }
+        MatView {
+            data: &self.data[begin..end],
+            n_rows: len,
+            ..self
+        }
     }
 
     /// Columns `start..start + len` as a view.
@@ -166,7 +196,13 @@ impl<'a> MatMut<'a> {
     #[track_caller]
     pub fn new(data: &'a mut [f64], n_rows: usize, n_cols: usize, order: Order, ld: usize) -> Self {
         check_shape(data.len(), n_rows, n_cols, order, ld);
-        Self { data, n_rows, n_cols, order, ld }
+        Self {
+            data,
+            n_rows,
+            n_cols,
+            order,
+            ld,
+        }
     }
 
     /// Views a packed column-major matrix (`ld = n_rows`).
@@ -249,7 +285,10 @@ impl<'a> MatMut<'a> {
     #[inline]
     #[track_caller]
     pub fn get(&self, row_idx: usize, col_idx: usize) -> f64 {
-        assert!(row_idx < self.n_rows && col_idx < self.n_cols, "index out of bounds");
+        assert!(
+            row_idx < self.n_rows && col_idx < self.n_cols,
+            "index out of bounds"
+        );
         self.data[self.offset(row_idx, col_idx)]
     }
 
@@ -260,7 +299,10 @@ impl<'a> MatMut<'a> {
     #[inline]
     #[track_caller]
     pub fn get_mut(&mut self, row_idx: usize, col_idx: usize) -> &mut f64 {
-        assert!(row_idx < self.n_rows && col_idx < self.n_cols, "index out of bounds");
+        assert!(
+            row_idx < self.n_rows && col_idx < self.n_cols,
+            "index out of bounds"
+        );
         let offset = self.offset(row_idx, col_idx);
         &mut self.data[offset]
     }
@@ -329,14 +371,24 @@ impl<'a> FeatureMatrix<'a> {
                 n_cols,
             });
         }
-        Ok(Self { elements, n_rows, n_cols, order, ld })
+        Ok(Self {
+            elements,
+            n_rows,
+            n_cols,
+            order,
+            ld,
+        })
     }
 
     /// A packed row-major f64 matrix.
     ///
     /// # Errors
     /// [`crate::LogmeError::ShapeMismatch`] when `data.len() != n_rows * n_cols`.
-    pub fn from_f64(data: &'a [f64], n_rows: usize, n_cols: usize) -> Result<Self, crate::LogmeError> {
+    pub fn from_f64(
+        data: &'a [f64],
+        n_rows: usize,
+        n_cols: usize,
+    ) -> Result<Self, crate::LogmeError> {
         Self::packed(Elements::F64(data), n_rows, n_cols, Order::RowMajor)
     }
 
@@ -344,7 +396,11 @@ impl<'a> FeatureMatrix<'a> {
     ///
     /// # Errors
     /// [`crate::LogmeError::ShapeMismatch`] when `data.len() != n_rows * n_cols`.
-    pub fn from_f32(data: &'a [f32], n_rows: usize, n_cols: usize) -> Result<Self, crate::LogmeError> {
+    pub fn from_f32(
+        data: &'a [f32],
+        n_rows: usize,
+        n_cols: usize,
+    ) -> Result<Self, crate::LogmeError> {
         Self::packed(Elements::F32(data), n_rows, n_cols, Order::RowMajor)
     }
 
@@ -360,7 +416,11 @@ impl<'a> FeatureMatrix<'a> {
         order: Order,
     ) -> Result<Self, crate::LogmeError> {
         if n_rows.checked_mul(n_cols) != Some(elements.len()) {
-            return Err(crate::LogmeError::ShapeMismatch { len: elements.len(), n_rows, n_cols });
+            return Err(crate::LogmeError::ShapeMismatch {
+                len: elements.len(),
+                n_rows,
+                n_cols,
+            });
         }
         let ld = match order {
             Order::RowMajor => n_cols,
@@ -395,7 +455,10 @@ impl<'a> FeatureMatrix<'a> {
     /// If the index is out of bounds.
     #[inline]
     pub fn get(&self, row_idx: usize, col_idx: usize) -> f64 {
-        assert!(row_idx < self.n_rows && col_idx < self.n_cols, "index out of bounds");
+        assert!(
+            row_idx < self.n_rows && col_idx < self.n_cols,
+            "index out of bounds"
+        );
         self.elements.get(self.offset(row_idx, col_idx))
     }
 
@@ -415,7 +478,9 @@ impl<'a> FeatureMatrix<'a> {
     /// [`crate::LogmeError::NonFiniteFeature`].
     pub fn validate(&self) -> Result<(), crate::LogmeError> {
         let first_bad = match (self.elements, self.order) {
-            (Elements::F64(s), Order::RowMajor) => first_non_finite_rows(s, self.n_rows, self.n_cols, self.ld, |v| v),
+            (Elements::F64(s), Order::RowMajor) => {
+                first_non_finite_rows(s, self.n_rows, self.n_cols, self.ld, |v| v)
+            }
             (Elements::F32(s), Order::RowMajor) => {
                 first_non_finite_rows(s, self.n_rows, self.n_cols, self.ld, f64::from)
             }
@@ -438,9 +503,11 @@ impl<'a> FeatureMatrix<'a> {
         };
         match first_bad {
             None => Ok(()),
-            Some((row, col)) => {
-                Err(crate::LogmeError::NonFiniteFeature { row, col, value: self.get(row, col) })
-            }
+            Some((row, col)) => Err(crate::LogmeError::NonFiniteFeature {
+                row,
+                col,
+                value: self.get(row, col),
+            }),
         }
     }
 
@@ -467,7 +534,13 @@ impl<'a> FeatureMatrix<'a> {
     /// The f64 view of the matrix when it can be had without a copy.
     pub fn as_f64_view(&self) -> Option<MatView<'a>> {
         match self.elements {
-            Elements::F64(s) => Some(MatView::new(s, self.n_rows, self.n_cols, self.order, self.ld)),
+            Elements::F64(s) => Some(MatView::new(
+                s,
+                self.n_rows,
+                self.n_cols,
+                self.order,
+                self.ld,
+            )),
             Elements::F32(_) => None,
         }
     }
@@ -543,7 +616,9 @@ fn first_non_finite_rows<T: Copy>(
 ) -> Option<(usize, usize)> {
     (0..n_rows).find_map(|row_idx| {
         let row = &data[row_idx * ld..row_idx * ld + n_cols];
-        row.iter().position(|v| !widen(*v).is_finite()).map(|col_idx| (row_idx, col_idx))
+        row.iter()
+            .position(|v| !widen(*v).is_finite())
+            .map(|col_idx| (row_idx, col_idx))
     })
 }
 
@@ -568,7 +643,9 @@ mod tests {
         data[4 * 4] = f64::INFINITY;
         let f = FeatureMatrix::from_f64(&data, 5, 4).unwrap();
         match f.validate() {
-            Err(crate::LogmeError::NonFiniteFeature { row, col, .. }) => assert_eq!((row, col), (3, 2)),
+            Err(crate::LogmeError::NonFiniteFeature { row, col, .. }) => {
+                assert_eq!((row, col), (3, 2))
+            }
             other => panic!("unexpected {other:?}"),
         }
         // The same matrix in column-major order reports the same position.
@@ -580,7 +657,9 @@ mod tests {
         }
         let f = FeatureMatrix::packed(Elements::F64(&col_major), 5, 4, Order::ColMajor).unwrap();
         match f.validate() {
-            Err(crate::LogmeError::NonFiniteFeature { row, col, .. }) => assert_eq!((row, col), (3, 2)),
+            Err(crate::LogmeError::NonFiniteFeature { row, col, .. }) => {
+                assert_eq!((row, col), (3, 2))
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

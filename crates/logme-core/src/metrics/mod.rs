@@ -76,7 +76,7 @@ pub use nleep::{
     GaussianMixture, GmmFit, NleepOptions, NleepResult, fit_gmm, gmm_posteriors, nleep,
     nleep_from_posteriors,
 };
-pub use parc::{ParcResult, parc};
+pub use parc::{LabelDissimilarity, ParcOptions, ParcResult, parc};
 pub use sfda::{SfdaResult, sfda};
 pub use shrinkage_h_score::{ShrinkageHScore, shrinkage_h_score};
 pub use transrate::{TransRate, transrate};
@@ -383,7 +383,8 @@ pub fn score_metric<B: LinalgBackend + ?Sized>(
         MetricId::GbcDiagonal => Ok(plain(gbc(features, labels, GbcKind::Diagonal)?)),
         MetricId::GbcSpherical => Ok(plain(gbc(features, labels, GbcKind::Spherical)?)),
         MetricId::Parc => {
-            let result = parc(backend, features, labels, params.parc_dims)?;
+            let options = ParcOptions { n_dims: params.parc_dims, ..ParcOptions::default() };
+            let result = parc(backend, features, labels, &options)?;
             let mut notes = Vec::new();
             if let (Some(asked), Some(used)) = (params.parc_dims, result.n_dims) {
                 if used < asked {

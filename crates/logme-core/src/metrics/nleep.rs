@@ -303,7 +303,9 @@ fn fit_gmm_checked<B: LinalgBackend + ?Sized>(
     }
 
     // Initialise from a hard k-means clustering, as scikit-learn does.
+    let t0 = std::time::Instant::now();
     let assignment = kmeans(backend, &x, n, d, n_components, options.seed);
+    eprintln!("TIMING kmeans {:?}", t0.elapsed());
     let mut resp = vec![0.0; n * n_components];
     for (row, &cluster) in resp.chunks_exact_mut(n_components).zip(&assignment) {
         row[cluster] = 1.0;
@@ -317,11 +319,15 @@ fn fit_gmm_checked<B: LinalgBackend + ?Sized>(
     for iteration in 1..=options.max_iter {
         n_iter = iteration;
         let previous = lower_bound;
+        let t0 = std::time::Instant::now();
         let (log_resp, bound) = e_step(backend, &x, n, &mixture)?;
+        eprintln!("TIMING estep {:?}", t0.elapsed());
         for (r, l) in resp.iter_mut().zip(&log_resp) {
             *r = l.exp();
         }
+        let t0 = std::time::Instant::now();
         mixture = m_step(backend, &x, n, d, &resp, n_components, options.reg_covar);
+        eprintln!("TIMING mstep {:?} nonzero {}", t0.elapsed(), resp.iter().filter(|r| **r > 0.0).count());
         lower_bound = bound;
         if (lower_bound - previous).abs() < options.tol {
             converged = true;
@@ -491,13 +497,19 @@ fn kmeans<B: LinalgBackend + ?Sized>(
     let sq_norms: Vec<f64> = centred.chunks_exact(d).map(|row| row.iter().map(|v| v * v).sum()).collect();
 
     let mut rng = Xoshiro256::from_seed(seed);
-    let mut centers = kmeans_plus_plus(backend, &centred, &sq_norms, n, d, k, &mut rng);
+    let t1 = std::time::Instant::now();
+    let centers = kmeans_plus_plus(backend, &centred, &sq_norms, n, d, k, &mut rng);
 
     // Lloyd iterations: assign, recompute centres, stop on stable labels or small moves.
     let mut labels = vec![usize::MAX; n];
     let mut distances = vec![0.0; n];
     let mut strict = false;
+    let mut iters = 0;
+    let t0 = std::time::Instant::now();
+    let mut centers = centers;
+    eprintln!("TIMING kmeans++ {:?}", t1.elapsed());
     for _ in 0..KMEANS_MAX_ITER {
+        iters += 1;
         let previous = labels.clone();
         assign(backend, &centred, &sq_norms, &centers, n, d, k, &mut labels, &mut distances);
         let new_centers = update_centers(&centred, d, k, &labels, &distances);
@@ -511,6 +523,7 @@ fn kmeans<B: LinalgBackend + ?Sized>(
             break;
         }
     }
+    eprintln!("TIMING lloyd {iters} iterations {:?}", t0.elapsed());
     if !strict {
         assign(backend, &centred, &sq_norms, &centers, n, d, k, &mut labels, &mut distances);
     }
