@@ -207,7 +207,11 @@ fn same_thread_count_gives_the_same_bits_run_after_run() {
         let logme = LogMe::new().backend(logme::Backend::from_name("faer", threads).unwrap());
         let first = logme.fit(features, &t).unwrap();
         let second = logme.fit(features, &t).unwrap();
-        assert_eq!(first.score.to_bits(), second.score.to_bits(), "{threads} threads");
+        assert_eq!(
+            first.score.to_bits(),
+            second.score.to_bits(),
+            "{threads} threads"
+        );
         assert_eq!(first, second, "{threads} threads");
     }
 }

@@ -155,7 +155,11 @@ impl Spectrum {
     fn sort_by_magnitude(&mut self, vector_len: usize) {
         let n_dirs = self.eigenvalues.len();
         let mut order: Vec<usize> = (0..n_dirs).collect();
-        order.sort_by(|&a, &b| self.eigenvalues[b].abs().total_cmp(&self.eigenvalues[a].abs()));
+        order.sort_by(|&a, &b| {
+            self.eigenvalues[b]
+                .abs()
+                .total_cmp(&self.eigenvalues[a].abs())
+        });
         self.eigenvalues = order.iter().map(|&i| self.eigenvalues[i]).collect();
         let mut proj = vec![0.0; self.proj.len()];
         for col in 0..self.n_targets {

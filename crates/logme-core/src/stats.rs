@@ -57,29 +57,49 @@ impl SufficientStats {
 
     /// Statistics of a whole dataset in one call.
     ///
+    /// Rows are validated and accumulated one block at a time, so a memory-mapped file is read
+    /// once: each block is checked and multiplied while its pages are fresh.
+    ///
     /// # Errors
-    /// As [`SufficientStats::accumulate`].
+    /// As [`SufficientStats::accumulate`]; a non-finite value is reported by its row in the
+    /// whole matrix.
     pub fn from_data<B: LinalgBackend + ?Sized>(
         backend: &B,
         features: FeatureMatrix<'_>,
         targets: &Targets,
     ) -> Result<Self, LogmeError> {
-        let mut stats = Self::new(features.n_features(), targets.n_targets(), targets.task());
-        stats.accumulate(
-            backend,
-            features,
-            targets.rows(0, targets.n_samples().min(features.n_samples())),
-        )?;
-        if features.n_samples() != targets.n_samples() {
+        let n = features.n_samples();
+        if n != targets.n_samples() {
             return Err(LogmeError::LengthMismatch {
-                features: features.n_samples(),
+                features: n,
                 targets: targets.n_samples(),
             });
+        }
+        let mut stats = Self::new(features.n_features(), targets.n_targets(), targets.task());
+        let chunk = stats.block_rows;
+        let mut scratch = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let len = chunk.min(n - start);
+            let block = features.rows(start, len);
+            block.validate().map_err(|err| match err {
+                LogmeError::NonFiniteFeature { row, col, value } => LogmeError::NonFiniteFeature {
+                    row: row + start,
+                    col,
+                    value,
+                },
+                other => other,
+            })?;
+            stats.add_rows(backend, block, targets.rows(start, len), &mut scratch);
+            start += len;
         }
         Ok(stats)
     }
 
     /// Adds a block of rows: its features and the matching target rows.
+    ///
+    /// The block is validated before anything is added, so a failed call leaves the statistics
+    /// unchanged.
     ///
     /// # Errors
     /// [`LogmeError::LengthMismatch`] when the row counts differ,
@@ -109,6 +129,18 @@ impl SufficientStats {
             });
         }
         features.validate()?;
+        self.add_rows(backend, features, targets, &mut Vec::new());
+        Ok(())
+    }
+
+    /// Adds validated rows; `scratch` is the reusable widening buffer.
+    fn add_rows<B: LinalgBackend + ?Sized>(
+        &mut self,
+        backend: &B,
+        features: FeatureMatrix<'_>,
+        targets: TargetRows<'_>,
+        scratch: &mut Vec<f64>,
+    ) {
         let d = self.n_features;
         let n = features.n_samples();
 
@@ -133,18 +165,20 @@ impl SufficientStats {
             self.add_block(backend, view, targets);
         } else {
             let block_rows = self.block_rows.min(n.max(1));
-            let mut buffer = vec![0.0; block_rows * d];
+            if scratch.len() < block_rows * d {
+                scratch.resize(block_rows * d, 0.0);
+            }
+            let buffer = scratch;
             let mut start = 0;
             while start < n {
                 let len = block_rows.min(n - start);
-                features.widen_rows_into(start, len, &mut buffer);
+                features.widen_rows_into(start, len, buffer);
                 let view = MatView::row_major(&buffer[..len * d], len, d);
                 self.add_block(backend, view, target_rows_slice(targets, start, len));
                 start += len;
             }
         }
         self.n_samples += n;
-        Ok(())
     }
 
     fn add_block<B: LinalgBackend + ?Sized>(
