@@ -123,6 +123,9 @@ pub struct RankArgs {
     /// Source-model files in DATASET_DIR/source_probs hold logits (softmaxed row by row).
     #[arg(long)]
     pub source_logits: bool,
+    /// Print every note the metrics return (mixture sizes, shrinkage values, ...).
+    #[arg(short, long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub fit: FitArgs,
     /// Output format.

@@ -186,6 +186,8 @@ fn predict(args: &PredictArgs) -> Result<()> {
 pub struct Candidate {
     pub name: String,
     pub path: PathBuf,
+    /// DATASET_DIR/source_probs/<name>.npy, when present.
+    pub source_probs: Option<PathBuf>,
 }
 
 /// A candidate as the metric dispatch sees it.
@@ -213,6 +215,7 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
             candidates.push(Candidate {
                 name: name.to_string(),
                 path: PathBuf::from(file),
+                source_probs: None,
             });
         } else if dataset.is_none() {
             dataset = Some(PathBuf::from(input));
@@ -262,7 +265,9 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
                     .and_then(|s| s.to_str())
                     .unwrap_or("")
                     .to_string();
-                found.push(Candidate { name, path });
+                let probs = dir.join("source_probs").join(format!("{name}.npy"));
+                let source_probs = probs.is_file().then_some(probs);
+                found.push(Candidate { name, path, source_probs });
             }
         }
         if found.is_empty() {
@@ -342,7 +347,7 @@ fn rank(args: &RankArgs) -> Result<()> {
         bar
     });
     let mut ranked = Vec::with_capacity(inputs.candidates.len());
-    let mut notes = Vec::new();
+    let mut notes = output::Notes::default();
     for candidate in &inputs.candidates {
         if let Some(bar) = &progress {
             bar.set_message(candidate.name.clone());
@@ -373,10 +378,6 @@ fn rank(args: &RankArgs) -> Result<()> {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    for note in &notes {
-        eprintln!("note: {note}");
-    }
-
     // Sort best first by the first metric; undefined scores last.
     let key = metrics[0].clone();
     ranked.sort_by(|a, b| {
@@ -388,7 +389,7 @@ fn rank(args: &RankArgs) -> Result<()> {
             (None, None) => std::cmp::Ordering::Equal,
         }
     });
-    let mut correlations = BTreeMap::new();
+    let mut correlations = Vec::new();
     if !accuracies.is_empty() {
         for metric in &metrics {
             let pairs: Vec<(f64, f64)> = ranked
@@ -401,8 +402,10 @@ fn rank(args: &RankArgs) -> Result<()> {
             } else {
                 None
             };
-            correlations.insert(metric.clone(), value);
+            correlations.push((metric.clone(), value));
         }
     }
-    output::print_rank(&ranked, &metrics, &correlations, &logme, args.format)
+    output::print_rank(&ranked, &metrics, &correlations, &logme, args.format)?;
+    notes.print(args.verbose);
+    Ok(())
 }

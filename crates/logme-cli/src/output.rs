@@ -1,10 +1,12 @@
 //! Metric dispatch and the three output formats (table, JSON, CSV).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use anyhow::{Result, bail};
+use std::path::Path;
+
+use anyhow::{Result, anyhow, bail};
 use logme::ranking::RankCorrelations;
+use logme::metrics::{self, MetricId, MetricParams, SourceProbabilities};
 use logme::{Fit, LogMe, Targets};
 use logme_cli::read::FeatureFile;
 use serde_json::{Value, json};
@@ -12,36 +14,120 @@ use serde_json::{Value, json};
 use crate::args::{Format, RankArgs};
 use crate::commands::Ranked;
 
-/// Metric ids this build can compute, in display order.
-pub const METRICS: [&str; 1] = ["logme"];
+/// Notes gathered while ranking, printed on stderr after the table.
+#[derive(Default)]
+pub struct Notes {
+    /// Notes printed always, in order, without repeats.
+    important: Vec<String>,
+    /// Metric and the models it was skipped for.
+    skipped: Vec<(String, Vec<String>)>,
+    /// Notes printed with `--verbose` only.
+    detail: Vec<String>,
+}
+
+impl Notes {
+    fn important(&mut self, note: String) {
+        if !self.important.contains(&note) {
+            self.important.push(note);
+        }
+    }
+
+    fn skipped(&mut self, metric: &str, model: &str) {
+        match self.skipped.iter_mut().find(|(m, _)| m == metric) {
+            Some((_, models)) => models.push(model.to_string()),
+            None => self.skipped.push((metric.to_string(), vec![model.to_string()])),
+        }
+    }
+
+    /// Prints the notes on stderr.
+    pub fn print(&self, verbose: bool) {
+        for note in &self.important {
+            eprintln!("note: {note}");
+        }
+        for (metric, models) in &self.skipped {
+            eprintln!(
+                "note: {metric} skipped for {} model(s) without DATASET_DIR/source_probs/<model>.npy \
+                 (the source model's class probabilities): {}",
+                models.len(),
+                models.join(", ")
+            );
+        }
+        if verbose {
+            for note in &self.detail {
+                eprintln!("note: {note}");
+            }
+        } else if !self.detail.is_empty() {
+            eprintln!("note: {} more note(s) from the metrics; --verbose prints them", self.detail.len());
+        }
+    }
+}
+
+/// Metric ids, in display order.
+pub fn metric_ids() -> Vec<&'static str> {
+    MetricId::all().iter().map(|m| m.id()).collect()
+}
 
 /// Parses `--metrics`, expanding `all` and refusing unknown or repeated ids.
 pub fn parse_metrics(requested: &[String]) -> Result<Vec<String>> {
+    let known = metric_ids();
     let mut out: Vec<String> = Vec::new();
     for id in requested {
         let id = id.trim();
-        if id == "all" {
-            for m in METRICS {
-                if !out.iter().any(|o| o == m) {
-                    out.push(m.to_string());
-                }
+        let expanded: Vec<&str> = if id == "all" { known.clone() } else { vec![id] };
+        for id in expanded {
+            if !known.contains(&id) {
+                bail!("unknown metric `{id}`; choose from {} or all", known.join(", "));
             }
-            continue;
-        }
-        if !METRICS.contains(&id) {
-            bail!(
-                "unknown metric `{id}`; choose from {} or all",
-                METRICS.join(", ")
-            );
-        }
-        if !out.iter().any(|o| o == id) {
-            out.push(id.to_string());
+            if !out.iter().any(|o| o == id) {
+                out.push(id.to_string());
+            }
         }
     }
     if out.is_empty() {
         bail!("--metrics is empty; name at least one metric, e.g. --metrics logme");
     }
     Ok(out)
+}
+
+/// Reads a source model's probabilities (or logits, softmaxed row by row) as row-major f64.
+fn read_source_probabilities(path: &Path, logits: bool, n_samples: usize) -> Result<(Vec<f64>, usize)> {
+    let file = FeatureFile::open(path, None)?;
+    if file.n_samples() != n_samples {
+        bail!(
+            "`{}` has {} rows but the labels have {}; give one row of source-class \
+             probabilities per sample",
+            path.display(),
+            file.n_samples(),
+            n_samples
+        );
+    }
+    let matrix = file.matrix();
+    let n_cols = file.n_features();
+    let mut data = vec![0.0; n_samples * n_cols];
+    matrix.widen_rows_into(0, n_samples, &mut data);
+    if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "`{}` has a non-finite value at row {}, column {}; export finite {}",
+            path.display(),
+            pos / n_cols.max(1),
+            pos % n_cols.max(1),
+            if logits { "logits" } else { "probabilities" }
+        );
+    }
+    if logits {
+        for row in data.chunks_exact_mut(n_cols.max(1)) {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut sum = 0.0;
+            for v in row.iter_mut() {
+                *v = (*v - max).exp();
+                sum += *v;
+            }
+            for v in row.iter_mut() {
+                *v /= sum;
+            }
+        }
+    }
+    Ok((data, n_cols))
 }
 
 /// Scores one candidate with one metric; `None` when the metric does not apply to it.
@@ -51,29 +137,46 @@ pub fn score_metric(
     features: &FeatureFile,
     targets: &Targets,
     candidate: crate::commands::CandidateRef<'_>,
-    _args: &RankArgs,
-    notes: &mut Vec<String>,
+    args: &RankArgs,
+    notes: &mut Notes,
 ) -> Result<Option<f64>> {
-    match metric {
-        "logme" => {
-            let fit = logme.fit(features.matrix(), targets)?;
-            for d in &fit.diagnostics {
-                // The official code stops at 11 iterations routinely; one summary line says so.
-                if matches!(d, logme::Diagnostic::IterationCap { .. }) {
-                    let note = "some target columns stopped at the reference 11-iteration cap, as \
-                                the official code does; --mode exact iterates to convergence"
-                        .to_string();
-                    if !notes.contains(&note) {
-                        notes.push(note);
-                    }
-                } else {
-                    notes.push(format!("{}: {d}", candidate.name));
-                }
+    let id: MetricId = metric.parse().map_err(|_| anyhow!("unknown metric `{metric}`"))?;
+    if id == MetricId::Logme {
+        let fit = logme.fit(features.matrix(), targets)?;
+        for d in &fit.diagnostics {
+            // The official code stops at 11 iterations routinely; one summary line says so.
+            if matches!(d, logme::Diagnostic::IterationCap { .. }) {
+                notes.important(
+                    "some target columns stopped at the reference 11-iteration cap, as the \
+                     official code does; --mode exact iterates to convergence"
+                        .to_string(),
+                );
+            } else {
+                notes.important(format!("{}: {d}", candidate.name));
             }
-            Ok(Some(fit.score))
         }
-        other => bail!("metric `{other}` is not available in this build"),
+        return Ok(Some(fit.score));
     }
+    let Some(labels) = targets.as_classes() else {
+        bail!("{metric} scores classification labels only; use --metrics logme for {} targets", targets.task().name());
+    };
+    let source;
+    let probabilities = if id.needs_source_probabilities() {
+        let Some(path) = &candidate.source_probs else {
+            notes.skipped(metric, &candidate.name);
+            return Ok(None);
+        };
+        source = read_source_probabilities(path, args.source_logits, labels.ids().len())?;
+        Some(SourceProbabilities::new(&source.0, labels.ids().len(), source.1)?)
+    } else {
+        None
+    };
+    let params = MetricParams { parc_dims: args.parc_dims, ..MetricParams::default() };
+    let score = metrics::score_metric(logme.linalg(), id, features.matrix(), labels, probabilities, &params)?;
+    for note in score.notes {
+        notes.detail.push(format!("{}: {metric}: {note}", candidate.name));
+    }
+    Ok(Some(score.value))
 }
 
 fn number(v: f64) -> Value {
@@ -198,7 +301,7 @@ fn correlations_json(c: &Option<RankCorrelations>) -> Value {
 pub fn print_rank(
     ranked: &[Ranked],
     metrics: &[String],
-    correlations: &BTreeMap<String, Option<RankCorrelations>>,
+    correlations: &[(String, Option<RankCorrelations>)],
     logme: &LogMe,
     format: Format,
 ) -> Result<()> {
