@@ -267,7 +267,11 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
                     .to_string();
                 let probs = dir.join("source_probs").join(format!("{name}.npy"));
                 let source_probs = probs.is_file().then_some(probs);
-                found.push(Candidate { name, path, source_probs });
+                found.push(Candidate {
+                    name,
+                    path,
+                    source_probs,
+                });
             }
         }
         if found.is_empty() {

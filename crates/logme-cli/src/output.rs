@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
-use logme::ranking::RankCorrelations;
 use logme::metrics::{self, MetricId, MetricParams, SourceProbabilities};
-use logme::{Fit, LogMe, Targets};
+use logme::ranking::RankCorrelations;
+use logme::{Fit, LogMe, LogmeError, Targets};
 use logme_cli::read::FeatureFile;
 use serde_json::{Value, json};
 
@@ -35,7 +35,9 @@ impl Notes {
     fn skipped(&mut self, metric: &str, model: &str) {
         match self.skipped.iter_mut().find(|(m, _)| m == metric) {
             Some((_, models)) => models.push(model.to_string()),
-            None => self.skipped.push((metric.to_string(), vec![model.to_string()])),
+            None => self
+                .skipped
+                .push((metric.to_string(), vec![model.to_string()])),
         }
     }
 
@@ -57,7 +59,10 @@ impl Notes {
                 eprintln!("note: {note}");
             }
         } else if !self.detail.is_empty() {
-            eprintln!("note: {} more note(s) from the metrics; --verbose prints them", self.detail.len());
+            eprintln!(
+                "note: {} more note(s) from the metrics; --verbose prints them",
+                self.detail.len()
+            );
         }
     }
 }
@@ -76,7 +81,10 @@ pub fn parse_metrics(requested: &[String]) -> Result<Vec<String>> {
         let expanded: Vec<&str> = if id == "all" { known.clone() } else { vec![id] };
         for id in expanded {
             if !known.contains(&id) {
-                bail!("unknown metric `{id}`; choose from {} or all", known.join(", "));
+                bail!(
+                    "unknown metric `{id}`; choose from {} or all",
+                    known.join(", ")
+                );
             }
             if !out.iter().any(|o| o == id) {
                 out.push(id.to_string());
@@ -90,7 +98,11 @@ pub fn parse_metrics(requested: &[String]) -> Result<Vec<String>> {
 }
 
 /// Reads a source model's probabilities (or logits, softmaxed row by row) as row-major f64.
-fn read_source_probabilities(path: &Path, logits: bool, n_samples: usize) -> Result<(Vec<f64>, usize)> {
+fn read_source_probabilities(
+    path: &Path,
+    logits: bool,
+    n_samples: usize,
+) -> Result<(Vec<f64>, usize)> {
     let file = FeatureFile::open(path, None)?;
     if file.n_samples() != n_samples {
         bail!(
@@ -140,7 +152,9 @@ pub fn score_metric(
     args: &RankArgs,
     notes: &mut Notes,
 ) -> Result<Option<f64>> {
-    let id: MetricId = metric.parse().map_err(|_| anyhow!("unknown metric `{metric}`"))?;
+    let id: MetricId = metric
+        .parse()
+        .map_err(|_| anyhow!("unknown metric `{metric}`"))?;
     if id == MetricId::Logme {
         let fit = logme.fit(features.matrix(), targets)?;
         for d in &fit.diagnostics {
@@ -158,7 +172,10 @@ pub fn score_metric(
         return Ok(Some(fit.score));
     }
     let Some(labels) = targets.as_classes() else {
-        bail!("{metric} scores classification labels only; use --metrics logme for {} targets", targets.task().name());
+        bail!(
+            "{metric} scores classification labels only; use --metrics logme for {} targets",
+            targets.task().name()
+        );
     };
     let source;
     let probabilities = if id.needs_source_probabilities() {
@@ -167,14 +184,38 @@ pub fn score_metric(
             return Ok(None);
         };
         source = read_source_probabilities(path, args.source_logits, labels.ids().len())?;
-        Some(SourceProbabilities::new(&source.0, labels.ids().len(), source.1)?)
+        Some(SourceProbabilities::new(
+            &source.0,
+            labels.ids().len(),
+            source.1,
+        )?)
     } else {
         None
     };
-    let params = MetricParams { parc_dims: args.parc_dims, ..MetricParams::default() };
-    let score = metrics::score_metric(logme.linalg(), id, features.matrix(), labels, probabilities, &params)?;
+    let params = MetricParams {
+        parc_dims: args.parc_dims,
+        ..MetricParams::default()
+    };
+    let score = match metrics::score_metric(
+        logme.linalg(),
+        id,
+        features.matrix(),
+        labels,
+        probabilities,
+        &params,
+    ) {
+        Ok(score) => score,
+        // A metric that cannot score this candidate leaves its cell empty; bad input still fails.
+        Err(err @ LogmeError::Unscorable { .. }) => {
+            notes.important(format!("{}: {err}", candidate.name));
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
     for note in score.notes {
-        notes.detail.push(format!("{}: {metric}: {note}", candidate.name));
+        notes
+            .detail
+            .push(format!("{}: {metric}: {note}", candidate.name));
     }
     Ok(Some(score.value))
 }

@@ -9,7 +9,10 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 fn logme(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logme")).args(args).output().expect("run logme")
+    Command::new(env!("CARGO_BIN_EXE_logme"))
+        .args(args)
+        .output()
+        .expect("run logme")
 }
 
 fn repo_root() -> PathBuf {
@@ -32,12 +35,23 @@ fn json_of(out: &Output) -> Value {
 /// Asserts a failure with exactly one stderr line containing every `needle`, and no stdout.
 fn assert_one_line_error(out: &Output, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success; stderr: {stderr}");
-    assert!(out.stdout.is_empty(), "partial output on failure: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "partial output on failure: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
     for needle in needles {
-        assert!(lines[0].contains(needle), "`{needle}` missing from: {}", lines[0]);
+        assert!(
+            lines[0].contains(needle),
+            "`{needle}` missing from: {}",
+            lines[0]
+        );
     }
 }
 
@@ -45,10 +59,18 @@ fn assert_one_line_error(out: &Output, needles: &[&str]) {
 fn write_npy(path: &Path, descr: &str, fortran: bool, shape: &[usize], data: &[u8]) {
     let shape_text = match shape {
         [d] => format!("({d},)"),
-        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let fortran_text = if fortran { "True" } else { "False" };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {fortran_text}, 'shape': {shape_text}, }}");
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': {fortran_text}, 'shape': {shape_text}, }}");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -73,7 +95,9 @@ fn small_data() -> (Vec<f32>, Vec<i64>) {
     let mut state = 7u64;
     let data = (0..300)
         .map(|i| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let noise = ((state >> 40) as f32) / (1u64 << 24) as f32 - 0.5;
             noise + if i % 6 == (i / 6) % 3 { 1.0 } else { 0.0 }
         })
@@ -82,7 +106,15 @@ fn small_data() -> (Vec<f32>, Vec<i64>) {
 }
 
 fn score_of(features: &Path, labels: &Path, extra: &[&str]) -> f64 {
-    let mut args = vec!["score", "--features", features.to_str().unwrap(), "--labels", labels.to_str().unwrap(), "--format", "json"];
+    let mut args = vec![
+        "score",
+        "--features",
+        features.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(extra);
     json_of(&logme(&args))["score"].as_f64().unwrap()
 }
@@ -93,11 +125,24 @@ fn rank_example_dataset_prints_sorted_models_and_correlations() {
     let json = json_of(&out);
     let models = json["models"].as_array().unwrap();
     assert!(models.len() >= 7, "expected the example candidates");
-    let scores: Vec<f64> = models.iter().map(|m| m["scores"]["logme"].as_f64().unwrap()).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "not sorted best first: {scores:?}");
-    let accuracies: Vec<f64> = models.iter().map(|m| m["accuracy"].as_f64().unwrap()).collect();
-    let tau = json["correlations"]["logme"]["weighted_tau"].as_f64().unwrap();
-    let expected = logme::ranking::weighted_tau(&scores, &accuracies).unwrap().unwrap();
+    let scores: Vec<f64> = models
+        .iter()
+        .map(|m| m["scores"]["logme"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "not sorted best first: {scores:?}"
+    );
+    let accuracies: Vec<f64> = models
+        .iter()
+        .map(|m| m["accuracy"].as_f64().unwrap())
+        .collect();
+    let tau = json["correlations"]["logme"]["weighted_tau"]
+        .as_f64()
+        .unwrap();
+    let expected = logme::ranking::weighted_tau(&scores, &accuracies)
+        .unwrap()
+        .unwrap();
     assert!((tau - expected).abs() < 1e-12);
     for m in models {
         assert_eq!(m["n_samples"], 2400);
@@ -146,9 +191,25 @@ fn score_json_reports_every_field_and_predict_writes_npy() {
     let features = dir.join("features/tfidf-svd.npy");
     let labels = dir.join("labels.npy");
     let json = json_of(&logme(&[
-        "score", "--features", features.to_str().unwrap(), "--labels", labels.to_str().unwrap(), "--format", "json",
+        "score",
+        "--features",
+        features.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--format",
+        "json",
     ]));
-    for key in ["score", "task", "method", "mode", "backend", "n_samples", "n_features", "n_targets", "rank"] {
+    for key in [
+        "score",
+        "task",
+        "method",
+        "mode",
+        "backend",
+        "n_samples",
+        "n_features",
+        "n_targets",
+        "rank",
+    ] {
         assert!(!json[key].is_null(), "missing {key}");
     }
     assert_eq!(json["n_targets"], 24);
@@ -159,24 +220,44 @@ fn score_json_reports_every_field_and_predict_writes_npy() {
             assert!(!c[key].is_null(), "missing column {key}");
         }
     }
-    let mean: f64 = columns.iter().map(|c| c["evidence"].as_f64().unwrap()).sum::<f64>() / 24.0;
+    let mean: f64 = columns
+        .iter()
+        .map(|c| c["evidence"].as_f64().unwrap())
+        .sum::<f64>()
+        / 24.0;
     assert!((mean - json["score"].as_f64().unwrap()).abs() < 1e-12);
 
     let tmp = TempDir::new().unwrap();
     let out_path = tmp.path().join("pred.npy");
     let out = logme(&[
-        "predict", "--features", features.to_str().unwrap(), "--labels", labels.to_str().unwrap(),
-        "--test", features.to_str().unwrap(), "--output", out_path.to_str().unwrap(),
+        "predict",
+        "--features",
+        features.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--test",
+        features.to_str().unwrap(),
+        "--output",
+        out_path.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let predicted = logme_cli::read::LabelFile::open(&out_path, None).unwrap();
     let truth = logme_cli::read::LabelFile::open(&labels, None).unwrap();
-    let (logme_cli::read::LabelValues::Int(p), logme_cli::read::LabelValues::Int(t)) = (predicted.values, truth.values) else {
+    let (logme_cli::read::LabelValues::Int(p), logme_cli::read::LabelValues::Int(t)) =
+        (predicted.values, truth.values)
+    else {
         panic!("integer predictions expected");
     };
     assert_eq!(p.len(), 2400);
     let accuracy = p.iter().zip(&t).filter(|(a, b)| a == b).count() as f64 / 2400.0;
-    assert!(accuracy > 0.3, "training accuracy {accuracy} is implausibly low");
+    assert!(
+        accuracy > 0.3,
+        "training accuracy {accuracy} is implausibly low"
+    );
 }
 
 #[test]
@@ -185,7 +266,16 @@ fn every_reader_format_gives_the_same_score() {
     let (data, labels) = small_data();
     let (n, d) = (50, 6);
     let labels_path = tmp.path().join("labels.npy");
-    write_npy(&labels_path, "<i8", false, &[n], &labels.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+    write_npy(
+        &labels_path,
+        "<i8",
+        false,
+        &[n],
+        &labels
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
 
     let f32_path = tmp.path().join("f32.npy");
     write_npy(&f32_path, "<f4", false, &[n, d], &f32_bytes(&data));
@@ -210,7 +300,8 @@ fn every_reader_format_gives_the_same_score() {
         npy.extend(std::fs::read(&inner).unwrap());
         let file = std::fs::File::create(&npz_path).unwrap();
         let mut zip = zip::ZipWriter::new(file);
-        zip.start_file("feats.npy", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file("feats.npy", zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(&npy).unwrap();
         zip.finish().unwrap();
     }
@@ -218,15 +309,24 @@ fn every_reader_format_gives_the_same_score() {
     // .safetensors with one f32 tensor.
     let st_path = tmp.path().join("features.safetensors");
     let bytes = f32_bytes(&data);
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![n, d], &bytes).unwrap();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![n, d], &bytes).unwrap();
     let serialized = safetensors::serialize([("embeddings", view)], None).unwrap();
     std::fs::write(&st_path, serialized).unwrap();
 
     // CSV with a header; values printed with enough digits to round-trip f32.
     let csv_path = tmp.path().join("features.csv");
-    let mut csv = (0..d).map(|j| format!("f{j}")).collect::<Vec<_>>().join(",") + "\n";
+    let mut csv = (0..d)
+        .map(|j| format!("f{j}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\n";
     for row in widened.chunks(d) {
-        csv += &row.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(",");
+        csv += &row
+            .iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(",");
         csv.push('\n');
     }
     std::fs::write(&csv_path, csv).unwrap();
@@ -235,7 +335,11 @@ fn every_reader_format_gives_the_same_score() {
     assert!(reference.is_finite());
     for path in [&f64_path, &fortran_path, &npz_path, &st_path, &csv_path] {
         let s = score_of(path, &labels_path, &[]);
-        assert!((s - reference).abs() <= 1e-12 * reference.abs().max(1.0), "{}: {s} vs {reference}", path.display());
+        assert!(
+            (s - reference).abs() <= 1e-12 * reference.abs().max(1.0),
+            "{}: {s} vs {reference}",
+            path.display()
+        );
     }
     let keyed = score_of(&npz_path, &labels_path, &["--key", "feats"]);
     assert!((keyed - reference).abs() <= 1e-12 * reference.abs().max(1.0));
@@ -245,7 +349,8 @@ fn every_reader_format_gives_the_same_score() {
 fn reference_fixtures_through_the_command_line() {
     let dir = repo_root().join("../shared/fixtures/reference");
     let manifest: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("manifest.json")).expect("../shared/fixtures/reference/manifest.json is missing"),
+        &std::fs::read_to_string(dir.join("manifest.json"))
+            .expect("../shared/fixtures/reference/manifest.json is missing"),
     )
     .unwrap();
     for case in manifest["cases"].as_array().unwrap() {
@@ -258,17 +363,36 @@ fn reference_fixtures_through_the_command_line() {
             }
             for (method, key) in [("fixed-point", "logme_fixed_point"), ("icml", "logme_icml")] {
                 let json = json_of(&logme(&[
-                    "score", "--features", features.to_str().unwrap(), "--labels", labels.to_str().unwrap(),
-                    "--task", task, "--method", method, "--backend", backend, "--format", "json",
+                    "score",
+                    "--features",
+                    features.to_str().unwrap(),
+                    "--labels",
+                    labels.to_str().unwrap(),
+                    "--task",
+                    task,
+                    "--method",
+                    method,
+                    "--backend",
+                    backend,
+                    "--format",
+                    "json",
                 ]));
                 assert_eq!(json["backend"], backend);
                 let want = case[key]["score"].as_f64().unwrap();
                 let got = json["score"].as_f64().unwrap();
-                assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{} {method} {backend}: {got} vs {want}", case["name"]);
+                assert!(
+                    (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                    "{} {method} {backend}: {got} vs {want}",
+                    case["name"]
+                );
                 let evidence = case[key]["per_target_evidence"].as_array().unwrap();
                 for (c, e) in json["columns"].as_array().unwrap().iter().zip(evidence) {
                     let (g, w) = (c["evidence"].as_f64().unwrap(), e.as_f64().unwrap());
-                    assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{} {method}: evidence {g} vs {w}", case["name"]);
+                    assert!(
+                        (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                        "{} {method}: evidence {g} vs {w}",
+                        case["name"]
+                    );
                 }
             }
         }
@@ -281,12 +405,27 @@ fn bad_inputs_give_one_clear_line_and_a_failure_code() {
     let t = tmp.path();
     let (data, labels) = small_data();
     let labels_path = t.join("labels.npy");
-    write_npy(&labels_path, "<i8", false, &[50], &labels.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+    write_npy(
+        &labels_path,
+        "<i8",
+        false,
+        &[50],
+        &labels
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
     let good = t.join("good.npy");
     write_npy(&good, "<f4", false, &[50, 6], &f32_bytes(&data));
     let lbl = labels_path.to_str().unwrap();
     let score = |features: &Path, extra: &[&str]| {
-        let mut args = vec!["score", "--features", features.to_str().unwrap(), "--labels", lbl];
+        let mut args = vec![
+            "score",
+            "--features",
+            features.to_str().unwrap(),
+            "--labels",
+            lbl,
+        ];
         args.extend_from_slice(extra);
         logme(&args)
     };
@@ -328,29 +467,69 @@ fn bad_inputs_give_one_clear_line_and_a_failure_code() {
     {
         let file = std::fs::File::create(&npz).unwrap();
         let mut zip = zip::ZipWriter::new(file);
-        zip.start_file("feats.npy", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file("feats.npy", zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(&bytes).unwrap();
         zip.finish().unwrap();
     }
-    assert_one_line_error(&score(&npz, &["--key", "nope"]), &["f.npz", "nope", "feats"]);
+    assert_one_line_error(
+        &score(&npz, &["--key", "nope"]),
+        &["f.npz", "nope", "feats"],
+    );
 
     // Negative and fractional labels.
     let negative = t.join("negative.npy");
     let mut neg = labels.clone();
     neg[4] = -1;
-    write_npy(&negative, "<i8", false, &[50], &neg.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
-    let out = logme(&["score", "--features", good.to_str().unwrap(), "--labels", negative.to_str().unwrap()]);
+    write_npy(
+        &negative,
+        "<i8",
+        false,
+        &[50],
+        &neg.iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    let out = logme(&[
+        "score",
+        "--features",
+        good.to_str().unwrap(),
+        "--labels",
+        negative.to_str().unwrap(),
+    ]);
     assert_one_line_error(&out, &["negative.npy", "row 4", "-1"]);
     let fractional = t.join("fractional.npy");
-    let frac: Vec<f64> = (0..50).map(|i| if i == 7 { 0.5 } else { (i % 3) as f64 }).collect();
+    let frac: Vec<f64> = (0..50)
+        .map(|i| if i == 7 { 0.5 } else { (i % 3) as f64 })
+        .collect();
     write_npy(&fractional, "<f8", false, &[50], &f64_bytes(&frac));
-    let out = logme(&["score", "--features", good.to_str().unwrap(), "--labels", fractional.to_str().unwrap()]);
+    let out = logme(&[
+        "score",
+        "--features",
+        good.to_str().unwrap(),
+        "--labels",
+        fractional.to_str().unwrap(),
+    ]);
     assert_one_line_error(&out, &["fractional.npy", "row 7"]);
     let huge = t.join("huge.npy");
     let mut big = labels.clone();
     big[0] = 1 << 40;
-    write_npy(&huge, "<i8", false, &[50], &big.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
-    let out = logme(&["score", "--features", good.to_str().unwrap(), "--labels", huge.to_str().unwrap()]);
+    write_npy(
+        &huge,
+        "<i8",
+        false,
+        &[50],
+        &big.iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    let out = logme(&[
+        "score",
+        "--features",
+        good.to_str().unwrap(),
+        "--labels",
+        huge.to_str().unwrap(),
+    ]);
     assert_one_line_error(&out, &["huge.npy", "largest label"]);
 
     // rank: an empty features folder, and a model name given twice.
@@ -360,7 +539,11 @@ fn bad_inputs_give_one_clear_line_and_a_failure_code() {
     let out = logme(&["rank", dataset.to_str().unwrap()]);
     assert_one_line_error(&out, &["features", "no feature files"]);
     let out = logme(&[
-        "rank", "--labels", lbl, &format!("a={}", good.display()), &format!("a={}", good.display()),
+        "rank",
+        "--labels",
+        lbl,
+        &format!("a={}", good.display()),
+        &format!("a={}", good.display()),
     ]);
     assert_one_line_error(&out, &["`a`", "twice"]);
 
