@@ -20,6 +20,10 @@ pub enum Command {
     Rank(RankArgs),
     /// Fit on features and labels, then predict on test features.
     Predict(PredictArgs),
+    /// Save the sufficient statistics (FᵀF, FᵀY, ‖y‖², N) of one shard of rows to a folder.
+    Stats(StatsArgs),
+    /// Score the merged statistics of shards saved by `logme stats`.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,4 +153,31 @@ pub struct PredictArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub fit: FitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Feature file of this shard [N_shard, D].
+    #[arg(long)]
+    pub features: PathBuf,
+    /// Labels of this shard.
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// Folder to write gram.npy, cross.npy, target_sq_norms.npy and meta.json into.
+    #[arg(long)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders written by `logme stats`, one per shard of the same dataset.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }

@@ -22,6 +22,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score(&args),
         Command::Rank(args) => rank(&args),
         Command::Predict(args) => predict(&args),
+        Command::Stats(args) => crate::shards::save(&args),
+        Command::Merge(args) => crate::shards::merge(&args),
     }
 }
 

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod output;
+mod shards;
 
 use std::process::ExitCode;
 

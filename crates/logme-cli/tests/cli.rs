@@ -553,3 +553,68 @@ fn bad_inputs_give_one_clear_line_and_a_failure_code() {
     let out = logme(&["rank", dataset.to_str().unwrap()]);
     assert_one_line_error(&out, &["nan.npy", "row 3, column 2"]);
 }
+
+#[test]
+fn stats_of_shards_merge_to_the_score_of_the_whole() {
+    let tmp = TempDir::new().unwrap();
+    let t = tmp.path();
+    let (data, labels) = small_data();
+    let whole_features = t.join("whole.npy");
+    let whole_labels = t.join("labels.npy");
+    write_npy(&whole_features, "<f4", false, &[50, 6], &f32_bytes(&data));
+    let label_bytes = |l: &[i64]| l.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+    write_npy(&whole_labels, "<i8", false, &[50], &label_bytes(&labels));
+    let whole = score_of(&whole_features, &whole_labels, &[]);
+
+    // Shard B holds only classes 0 and 1, so its own class count is smaller: merge pads it.
+    let order: Vec<usize> = (0..50)
+        .filter(|&i| labels[i] == 2)
+        .chain((0..50).filter(|&i| labels[i] != 2))
+        .collect();
+    let (first, second) = order.split_at(20);
+    let mut shard_dirs = Vec::new();
+    for (name, rows) in [("a", first), ("b", second)] {
+        let feats: Vec<f32> = rows
+            .iter()
+            .flat_map(|&i| data[i * 6..(i + 1) * 6].to_vec())
+            .collect();
+        let labs: Vec<i64> = rows.iter().map(|&i| labels[i]).collect();
+        let f = t.join(format!("{name}.npy"));
+        let l = t.join(format!("{name}-labels.npy"));
+        write_npy(&f, "<f4", false, &[rows.len(), 6], &f32_bytes(&feats));
+        write_npy(&l, "<i8", false, &[rows.len()], &label_bytes(&labs));
+        let dir = t.join(format!("stats-{name}"));
+        let out = logme(&[
+            "stats",
+            "--features",
+            f.to_str().unwrap(),
+            "--labels",
+            l.to_str().unwrap(),
+            "--output",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        shard_dirs.push(dir);
+    }
+    let merged = json_of(&logme(&[
+        "merge",
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[1].to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let score = merged["score"].as_f64().unwrap();
+    assert!(
+        (score - whole).abs() <= 1e-10,
+        "merged {score} vs whole {whole}"
+    );
+    assert_eq!(merged["n_samples"], 50);
+
+    // A folder that is not a shard is refused with one line.
+    let out = logme(&["merge", t.to_str().unwrap()]);
+    assert_one_line_error(&out, &["meta.json", "logme stats"]);
+}

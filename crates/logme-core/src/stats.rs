@@ -48,6 +48,52 @@ impl SufficientStats {
         }
     }
 
+    /// Rebuilds statistics from their parts, as saved by [`SufficientStats::gram`],
+    /// [`SufficientStats::cross`] and [`SufficientStats::target_sq_norms`].
+    ///
+    /// `gram` is `D x D` column-major (only the lower triangle is read), `cross` is `D x T`
+    /// column-major.
+    ///
+    /// # Errors
+    /// [`LogmeError::IncompatibleStats`] when the lengths do not fit one another or a value is
+    /// not finite.
+    pub fn from_parts(
+        n_samples: usize,
+        task: Task,
+        gram: Vec<f64>,
+        cross: Vec<f64>,
+        target_sq_norms: Vec<f64>,
+    ) -> Result<Self, LogmeError> {
+        let n_targets = target_sq_norms.len();
+        let n_features = (gram.len() as f64).sqrt().round() as usize;
+        let bad = |reason: String| Err(LogmeError::IncompatibleStats { reason });
+        if n_features * n_features != gram.len() || n_features == 0 {
+            return bad(format!(
+                "a Gram matrix of {} values is not square",
+                gram.len()
+            ));
+        }
+        if cross.len() != n_features * n_targets {
+            return bad(format!(
+                "FᵀY has {} values but {} features x {} targets need {}",
+                cross.len(),
+                n_features,
+                n_targets,
+                n_features * n_targets
+            ));
+        }
+        let all = gram.iter().chain(&cross).chain(&target_sq_norms);
+        if all.clone().any(|v| !v.is_finite()) {
+            return bad("a statistic is not finite".to_string());
+        }
+        let mut stats = Self::new(n_features, n_targets, task);
+        stats.n_samples = n_samples;
+        stats.gram = gram;
+        stats.cross = cross;
+        stats.target_sq_norms = target_sq_norms;
+        Ok(stats)
+    }
+
     /// Sets how many rows are widened to f64 at a time (f32 or strided input); the result does
     /// not depend on it beyond rounding.
     pub fn with_block_rows(mut self, block_rows: usize) -> Self {
