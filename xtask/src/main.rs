@@ -2,6 +2,7 @@
 //!
 //! `ci` runs the gates cheapest first and stops at the first failure, the same locally and in CI.
 
+mod bench;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ enum Task {
     },
     /// Checks file headers, placeholders, line width and trailing whitespace.
     Tidy,
+    /// Runs the criterion benches and the performance report (`benches/*.md`).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -36,6 +39,7 @@ fn main() -> Result<()> {
     match cli.command {
         Task::Ci { no_lapack } => ci(no_lapack),
         Task::Tidy => tidy::run(&root),
+        Task::Bench(args) => bench::run_bench(&root, &args),
     }
 }
 

@@ -15,9 +15,16 @@ use crate::error::LogmeError;
 use crate::targets::{TargetRows, Targets, Task};
 use crate::views::{FeatureMatrix, MatMut, MatView};
 
-/// Number of f64 values in the widening buffer (32 MiB): large enough that `G` is updated in few
-/// passes, small enough to stay a fixed cost beside the `D x D` matrices.
+/// Upper bound on the f64 values of the widening buffer (32 MiB).
 pub const DEFAULT_BLOCK_ELEMENTS: usize = 4 << 20;
+
+/// Rows per block: D rows (at least 256), so each rank-k update of `G` has k ≈ D, which keeps the
+/// product at full speed while the buffer holds at most D² values (and at most
+/// [`DEFAULT_BLOCK_ELEMENTS`]); it is freed before the eigen-decomposition.
+pub fn default_block_rows(n_features: usize) -> usize {
+    let d = n_features.max(1);
+    d.max(256).min((DEFAULT_BLOCK_ELEMENTS / d).max(64))
+}
 
 /// `G = FᵀF`, `B = FᵀY`, the target column norms and the sample count.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +42,7 @@ pub struct SufficientStats {
 impl SufficientStats {
     /// Empty statistics for `n_features` feature columns and `n_targets` target columns.
     pub fn new(n_features: usize, n_targets: usize, task: Task) -> Self {
-        let block_rows = (DEFAULT_BLOCK_ELEMENTS / n_features.max(1)).max(64);
+        let block_rows = default_block_rows(n_features);
         Self {
             n_samples: 0,
             n_features,
