@@ -32,9 +32,11 @@ pub const EXACT_MAX_ITERATIONS: usize = 100_000;
 pub struct ColumnFit {
     /// Maximised log evidence divided by N.
     pub evidence: f64,
-    /// Prior precision α of the weights.
+    /// Prior precision α of the weights; `+inf` in exact mode when the maximum puts all weights
+    /// at zero (y is pure noise to the features).
     pub alpha: f64,
-    /// Noise precision β.
+    /// Noise precision β; `+inf` in exact mode when the maximum is the noise-free limit (F has
+    /// full row rank, so y is fitted exactly, and the evidence is largest as β → ∞).
     pub beta: f64,
     /// Iterations run.
     pub iterations: usize,
@@ -205,6 +207,24 @@ const PERFECT_FIT_TOLERANCE: f64 = 1e-10;
 /// y orthogonal to every kept direction (or k = 0) puts the maximum at α = ∞ (the weights vanish)
 /// and the evidence is that of pure noise.
 pub(crate) fn exact(col: &Column<'_>) -> ColumnFit {
+    // The exact evidence is invariant under σ → cσ with α → cα: solve on σ / σ_max, which keeps
+    // (t + σ)² and its kin far from overflow and underflow at any feature scale.
+    let sigma_max = col.sigma.iter().copied().fold(0.0, f64::max);
+    if !(sigma_max > 0.0 && sigma_max.is_finite()) || sigma_max == 1.0 {
+        return exact_unit_scale(col);
+    }
+    let scaled: Vec<f64> = col.sigma.iter().map(|s| s / sigma_max).collect();
+    let mut fit = exact_unit_scale(&Column {
+        sigma: &scaled,
+        ..*col
+    });
+    fit.alpha *= sigma_max;
+    fit.t_weights *= sigma_max;
+    fit
+}
+
+/// [`exact`] on a spectrum whose largest eigenvalue is of order one.
+fn exact_unit_scale(col: &Column<'_>) -> ColumnFit {
     let n = col.n_samples as f64;
     let k = col.sigma.len();
     let unbounded = ColumnFit {
@@ -237,6 +257,26 @@ pub(crate) fn exact(col: &Column<'_>) -> ColumnFit {
     if k == 0 || explained == 0.0 {
         return noise_only(0);
     }
+
+    // With k = N directions (F of full row rank) y is fitted exactly for any α, and the
+    // supremum may lie at β = ∞: there L(α) = −N/2·ln 2π + N/2·ln α − ½·Σ ln σᵢ − α/2·q with
+    // q = Σ xᵢ²/σᵢ = yᵀ(FFᵀ)⁻¹y, maximised at α = N/q.
+    let noise_free = (k == col.n_samples && col.r0 == 0.0).then(|| {
+        let q: f64 = col.sigma.iter().zip(col.x).map(|(s, x)| x * x / s).sum();
+        let alpha = n / q;
+        let log_det: f64 = col.sigma.iter().map(|s| s.ln()).sum();
+        let evidence = -n / 2.0 * (2.0 * PI).ln() + n / 2.0 * alpha.ln() - 0.5 * log_det - n / 2.0;
+        ColumnFit {
+            evidence: evidence / n,
+            alpha,
+            beta: f64::INFINITY,
+            iterations: 0,
+            converged: true,
+            reference_gap: 0.0,
+            unbounded: false,
+            t_weights: 0.0,
+        }
+    });
     let sigma_max = col.sigma.iter().copied().fold(0.0, f64::max);
     let mut t = col.sigma.iter().sum::<f64>() / k as f64;
     let mut iterations = 0;
@@ -247,6 +287,12 @@ pub(crate) fn exact(col: &Column<'_>) -> ColumnFit {
         let alpha = nm.gamma / nm.m_sq;
         let beta = (n - nm.gamma) / nm.residual_sq;
         let t_new = alpha / beta;
+        if let Some(limit) = noise_free.filter(|_| !(t_new > sigma_max * 1e-14)) {
+            return ColumnFit {
+                iterations,
+                ..limit
+            };
+        }
         if !t_new.is_finite() || t_new > sigma_max * 1e30 {
             return noise_only(iterations);
         }
@@ -268,7 +314,7 @@ pub(crate) fn exact(col: &Column<'_>) -> ColumnFit {
         - beta / 2.0 * nm.residual_sq
         - alpha / 2.0 * nm.m_sq
         - n / 2.0 * (2.0 * PI).ln();
-    ColumnFit {
+    let interior = ColumnFit {
         evidence: evidence / n,
         alpha,
         beta,
@@ -277,5 +323,12 @@ pub(crate) fn exact(col: &Column<'_>) -> ColumnFit {
         reference_gap: 0.0,
         unbounded: false,
         t_weights: t,
+    };
+    match noise_free {
+        Some(limit) if !(interior.evidence >= limit.evidence) => ColumnFit {
+            iterations,
+            ..limit
+        },
+        _ => interior,
     }
 }

@@ -408,16 +408,27 @@ fn select(spectrum: &Spectrum, options: &Options) -> Selection {
     };
     let s: Vec<f64> = lambda[..k].iter().map(|l| l.abs().sqrt()).collect();
     let t = spectrum.n_targets;
+    let largest = lambda.first().map_or(0.0, |l| l.abs());
+    let rounding_floor = match (options.mode, options.method) {
+        // The fixed-point method divides as the official code does; its 1e-10 cutoff keeps
+        // the quotient bounded.
+        (Mode::Reference, Method::FixedPoint) => 0.0,
+        _ => largest * (n + d) as f64 * f64::EPSILON,
+    };
     let mut x = vec![0.0; k * t];
     let mut r0 = vec![0.0; t];
     for col in 0..t {
         let proj = &spectrum.proj[col * n_dirs..(col + 1) * n_dirs];
         let xs = &mut x[col * k..(col + 1) * k];
         for i in 0..k {
-            xs[i] = if gram {
-                if s[i] > 0.0 { proj[i] / s[i] } else { 0.0 }
-            } else {
+            xs[i] = if !gram {
                 proj[i]
+            } else if sigma[i] > rounding_floor {
+                proj[i] / s[i]
+            } else {
+                // A direction at rounding level carries a projection that is rounding noise;
+                // dividing it by √σ would blow that noise up, so it counts as zero.
+                0.0
             };
         }
         let kept_sq: f64 = xs.iter().map(|v| v * v).sum();
