@@ -46,7 +46,11 @@ impl Backend {
             (cfg!(feature = "nalgebra"), "nalgebra"),
             (true, "naive"),
         ];
-        compiled.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect()
+        compiled
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| *name)
+            .collect()
     }
 
     fn default_with_threads(threads: usize) -> Self {
@@ -124,6 +128,12 @@ impl LinalgBackend for Backend {
         vectors: MatMut<'_>,
     ) -> Result<(), BackendError> {
         self.inner().eigh(a, values, vectors)
+    }
+    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
+        self.inner().cholesky(a)
+    }
+    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
+        self.inner().solve_lower_triangular(l, b);
     }
 }
 

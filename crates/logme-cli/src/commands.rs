@@ -169,7 +169,7 @@ fn predict(args: &PredictArgs) -> Result<()> {
         }
         (None, Prediction::Classes(classes)) => {
             let text: String = classes.iter().map(|c| format!("{c}\n")).collect();
-            print!("{text}");
+            output::emit(&text)?;
         }
         (None, Prediction::Values { values, n_cols, .. }) => {
             let mut text = String::new();
@@ -178,7 +178,7 @@ fn predict(args: &PredictArgs) -> Result<()> {
                 text.push_str(&cells.join(","));
                 text.push('\n');
             }
-            print!("{text}");
+            output::emit(&text)?;
         }
     }
     Ok(())

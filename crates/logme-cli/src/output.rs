@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use std::path::Path;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use logme::metrics::{self, MetricId, MetricParams, SourceProbabilities};
 use logme::ranking::RankCorrelations;
 use logme::{Fit, LogMe, LogmeError, Targets};
@@ -65,6 +65,15 @@ impl Notes {
             );
         }
     }
+}
+
+/// Writes `text` to stdout in one piece; a failed write is an error, not a panic.
+pub fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
 }
 
 /// Metric ids, in display order.
@@ -269,7 +278,7 @@ pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Re
                 "diagnostics": fit.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
                 "columns": columns,
             });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            emit(&(serde_json::to_string_pretty(&value)? + "\n"))?;
         }
         Format::Csv => {
             let mut text = String::from("column,evidence,alpha,beta,iterations,converged\n");
@@ -280,7 +289,7 @@ pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Re
                     c.evidence, c.alpha, c.beta, c.iterations, c.converged
                 )?;
             }
-            print!("{text}");
+            emit(&text)?;
         }
         Format::Table => {
             let mut text = String::new();
@@ -319,7 +328,7 @@ pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Re
                     c.converged
                 )?;
             }
-            print!("{text}");
+            emit(&text)?;
         }
     }
     Ok(())
@@ -380,7 +389,7 @@ pub fn print_rank(
                 "mode": logme.options().mode.name(),
                 "backend": logme.linalg().name(),
             });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            emit(&(serde_json::to_string_pretty(&value)? + "\n"))?;
         }
         Format::Csv => {
             let mut text = String::from("rank,model");
@@ -406,7 +415,7 @@ pub fn print_rank(
                     r.accuracy.map_or(String::new(), |a| a.to_string())
                 )?;
             }
-            print!("{text}");
+            emit(&text)?;
         }
         Format::Table => {
             let width = ranked
@@ -471,7 +480,7 @@ pub fn print_rank(
                     }
                 }
             }
-            print!("{text}");
+            emit(&text)?;
         }
     }
     Ok(())

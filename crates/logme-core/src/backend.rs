@@ -12,6 +12,14 @@
 //! | `gemm`      | `matmul`                     | `gemm`                   | `dgemm` (`N`, `N`) |
 //! | `gram_rows` | `matmul` (lower triangle)    | `gemm`                   | `dsyrk` (`N`)      |
 //! | `eigh`      | `self_adjoint_eigen`         | `SymmetricEigen` + sort  | `dsyevd`/`dsyevr`  |
+//!
+//! | method                   | faer                              | nalgebra            | LAPACK  |
+//! |--------------------------|-----------------------------------|---------------------|---------|
+//! | `cholesky`               | `llt::factor::cholesky_in_place`  | recursive on `gemm` | `dpotrf`|
+//! | `solve_lower_triangular` | `solve_lower_triangular_in_place` | recursive on `gemm` | `dtrsm` |
+//!
+//! `cholesky` and `solve_lower_triangular` are provided as plain loops (the reference
+//! [`NaiveBackend`] uses them); the library backends override them.
 
 use crate::views::{MatMut, MatView};
 
@@ -26,6 +34,12 @@ pub enum BackendErrorKind {
     Lapack {
         /// The raw `info` value, sign kept.
         info: i32,
+    },
+    /// A Cholesky factorization met a pivot that is not positive (zero, negative or NaN): the
+    /// leading minor of order `index + 1` is not positive definite, to rounding.
+    NotPositiveDefinite {
+        /// The 0-based index of the failing pivot.
+        index: usize,
     },
     /// Any other failure, described in words.
     Other(String),
@@ -53,6 +67,9 @@ pub struct BackendError {
 ///   strict upper triangle of the output is left untouched.
 /// - `eigh` reads only the lower triangle, returns eigenvalues in **ascending** order and the
 ///   matching orthonormal eigenvectors as the columns of `vectors`.
+/// - `cholesky` reads the lower triangle and overwrites it with the factor; the strict upper
+///   triangle is neither read nor written. `solve_lower_triangular` reads only the lower triangle
+///   of its factor and overwrites its right-hand sides.
 /// - Shapes are checked by the caller; a mismatch is a bug and backends may panic on it.
 pub trait LinalgBackend: Send + Sync {
     /// Lowercase identifier used by `--backend`, bench ids and error messages.
@@ -85,6 +102,143 @@ pub trait LinalgBackend: Send + Sync {
         values: &mut [f64],
         vectors: MatMut<'_>,
     ) -> Result<(), BackendError>;
+
+    /// In-place Cholesky factorization A = L·Lᵀ of the symmetric positive definite `a` (`[n, n]`).
+    ///
+    /// Reads the lower triangle of `a` (diagonal included) and overwrites it with L, whose
+    /// diagonal is positive. The strict upper triangle is neither read nor written, so it keeps
+    /// whatever it held. On error the lower triangle holds unspecified values.
+    ///
+    /// The provided method copies the lower triangle into a packed scratch matrix and runs the
+    /// unblocked left-looking algorithm (about n³/6 multiply-adds in plain loops).
+    ///
+    /// # Errors
+    /// [`BackendErrorKind::NotPositiveDefinite`] with the index of the first pivot that is not
+    /// positive (zero, negative or NaN); a backend may add its own kinds for other failures.
+    ///
+    /// # Panics
+    /// If `a` is not square.
+    #[track_caller]
+    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
+        cholesky_plain(self.name(), a)
+    }
+
+    /// Forward substitution in place: `b ← L⁻¹b`, where `l` (`[n, n]`) is lower triangular with a
+    /// non-zero diagonal and `b` is `[n, k]` (BLAS `trsm`, left side, lower, not transposed).
+    ///
+    /// Reads only the lower triangle of `l`, diagonal included. Entry (i, j) of the result depends
+    /// on entries 0..=i of column j of `b` only, so zeros leading a column stay exactly zero: with
+    /// B = I the result is L⁻¹, exactly lower triangular.
+    ///
+    /// The provided method copies the lower triangle of `l` into a packed scratch matrix and
+    /// solves column by column in plain loops (about n²·k/2 multiply-adds).
+    ///
+    /// # Panics
+    /// If `l` is not `[n, n]` for `b` of shape `[n, k]`.
+    #[track_caller]
+    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
+        solve_lower_triangular_plain(l, b);
+    }
+}
+
+/// The packed row-major copy of the lower triangle of a square matrix; the strict upper triangle
+/// of the copy is zero.
+fn packed_lower(a: MatView<'_>) -> Vec<f64> {
+    let n = a.n_rows();
+    let mut packed = vec![0.0; n * n];
+    for row_idx in 0..n {
+        for col_idx in 0..=row_idx {
+            packed[row_idx * n + col_idx] = a.get(row_idx, col_idx);
+        }
+    }
+    packed
+}
+
+/// The provided [`LinalgBackend::cholesky`]: unblocked left-looking factorization in plain loops.
+#[track_caller]
+fn cholesky_plain(backend: &'static str, mut a: MatMut<'_>) -> Result<(), BackendError> {
+    let n = a.n_rows();
+    assert!(
+        a.n_cols() == n,
+        "shape mismatch: cholesky of a [{n}x{}] matrix",
+        a.n_cols()
+    );
+
+    // Factor a packed row-major copy: column j of L from rows 0..j, as indexed loops so that
+    // unoptimized test builds stay fast.
+    let mut l = packed_lower(a.as_view());
+    for j in 0..n {
+        let row_j = j * n;
+        let mut pivot = l[row_j + j];
+        let mut k = 0;
+        while k < j {
+            pivot -= l[row_j + k] * l[row_j + k];
+            k += 1;
+        }
+        if pivot <= 0.0 || pivot.is_nan() {
+            return Err(BackendError {
+                backend,
+                op: "cholesky",
+                kind: BackendErrorKind::NotPositiveDefinite { index: j },
+            });
+        }
+        let pivot = pivot.sqrt();
+        l[row_j + j] = pivot;
+        for i in j + 1..n {
+            let row_i = i * n;
+            let mut value = l[row_i + j];
+            let mut k = 0;
+            while k < j {
+                value -= l[row_i + k] * l[row_j + k];
+                k += 1;
+            }
+            l[row_i + j] = value / pivot;
+        }
+    }
+
+    // Write the factor back into the lower triangle only.
+    for row_idx in 0..n {
+        for col_idx in 0..=row_idx {
+            *a.get_mut(row_idx, col_idx) = l[row_idx * n + col_idx];
+        }
+    }
+    Ok(())
+}
+
+/// The provided [`LinalgBackend::solve_lower_triangular`]: forward substitution column by column.
+#[track_caller]
+fn solve_lower_triangular_plain(l: MatView<'_>, mut b: MatMut<'_>) {
+    let (n, k) = (b.n_rows(), b.n_cols());
+    assert!(
+        l.n_rows() == n && l.n_cols() == n,
+        "shape mismatch: l [{}x{}] for b [{n}x{k}]",
+        l.n_rows(),
+        l.n_cols()
+    );
+    if n == 0 || k == 0 {
+        return;
+    }
+    let l = packed_lower(l);
+    let mut column = vec![0.0; n];
+    for col_idx in 0..k {
+        for (row_idx, v) in column.iter_mut().enumerate() {
+            *v = b.get(row_idx, col_idx);
+        }
+        // x_i = (b_i − Σ_{j<i} L_ij x_j) / L_ii, row i of L being contiguous in the copy.
+        for i in 0..n {
+            let row = &l[i * n..i * n + i];
+            let mut value = column[i];
+            let mut j = 0;
+            while j < i {
+                value -= row[j] * column[j];
+                j += 1;
+            }
+            column[i] = value / l[i * n + i];
+        }
+        for (row_idx, v) in column.iter().enumerate() {
+            *b.get_mut(row_idx, col_idx) = *v;
+        }
+    }
 }
 
 impl<B: LinalgBackend + ?Sized> LinalgBackend for &B {
@@ -111,6 +265,12 @@ impl<B: LinalgBackend + ?Sized> LinalgBackend for &B {
     ) -> Result<(), BackendError> {
         (**self).eigh(a, values, vectors)
     }
+    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
+        (**self).cholesky(a)
+    }
+    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
+        (**self).solve_lower_triangular(l, b);
+    }
 }
 
 impl<B: LinalgBackend + ?Sized> LinalgBackend for Box<B> {
@@ -136,6 +296,12 @@ impl<B: LinalgBackend + ?Sized> LinalgBackend for Box<B> {
         vectors: MatMut<'_>,
     ) -> Result<(), BackendError> {
         (**self).eigh(a, values, vectors)
+    }
+    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
+        (**self).cholesky(a)
+    }
+    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
+        (**self).solve_lower_triangular(l, b);
     }
 }
 
@@ -250,5 +416,81 @@ impl LinalgBackend for NaiveBackend {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provided_cholesky_and_solve_reconstruct() {
+        // A = B Bᵀ + I for a fixed B, row-major; the strict upper triangle holds NaN.
+        let n = 5;
+        let b: Vec<f64> = (0..n * n)
+            .map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0)
+            .collect();
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                a[i * n + j] = (0..n).map(|k| b[i * n + k] * b[j * n + k]).sum::<f64>();
+            }
+            a[i * n + i] += 1.0;
+        }
+        let mut l = a.clone();
+        for i in 0..n {
+            for j in i + 1..n {
+                l[i * n + j] = f64::NAN;
+            }
+        }
+        NaiveBackend
+            .cholesky(MatMut::row_major(&mut l, n, n))
+            .unwrap();
+        let lower = |i: usize, j: usize| if j <= i { l[i * n + j] } else { 0.0 };
+        for i in 0..n {
+            assert!(l[i * n + i] > 0.0);
+            for j in 0..n {
+                let llt: f64 = (0..n).map(|k| lower(i, k) * lower(j, k)).sum();
+                assert!((llt - a[i * n + j]).abs() < 1e-12, "LLᵀ[{i},{j}]");
+                if j > i {
+                    assert!(l[i * n + j].is_nan(), "upper [{i},{j}] was written");
+                }
+            }
+        }
+
+        // L X = I gives X = L⁻¹, lower triangular, with X L = I.
+        let mut inv = vec![0.0; n * n];
+        for i in 0..n {
+            inv[i * n + i] = 1.0;
+        }
+        NaiveBackend.solve_lower_triangular(
+            MatView::row_major(&l, n, n),
+            MatMut::col_major(&mut inv, n, n),
+        );
+        for i in 0..n {
+            for j in 0..n {
+                let x = |r: usize, c: usize| inv[r + c * n];
+                if j > i {
+                    assert_eq!(x(i, j), 0.0, "L⁻¹[{i},{j}]");
+                }
+                let prod: f64 = (0..n).map(|k| x(i, k) * lower(k, j)).sum();
+                let expected = if i == j { 1.0 } else { 0.0 };
+                assert!((prod - expected).abs() < 1e-12, "L⁻¹L[{i},{j}]");
+            }
+        }
+
+        // [[1, 1], [1, 1]] fails at the second pivot.
+        let mut singular = vec![1.0, 1.0, 1.0, 1.0];
+        let err = NaiveBackend
+            .cholesky(MatMut::row_major(&mut singular, 2, 2))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            BackendError {
+                backend: "naive",
+                op: "cholesky",
+                kind: BackendErrorKind::NotPositiveDefinite { index: 1 },
+            }
+        );
     }
 }

@@ -16,7 +16,14 @@
 //! - `eigh` reads only the lower triangle (the strict upper one holds NaN), returns ascending
 //!   eigenvalues and orthonormal eigenvectors with `A V = V diag(λ)`; repeated eigenvalues, an
 //!   all-zero matrix, a multiple of the identity, a rank-deficient Gram matrix and badly scaled
-//!   matrices are covered.
+//!   matrices are covered;
+//! - `cholesky` reads and writes only the lower triangle (the strict upper one and the padding
+//!   hold NaN and must keep their bits), leaves a positive diagonal, and reconstructs A = L Lᵀ;
+//!   on a matrix whose leading minors are positive definite up to order p but not p + 1 it
+//!   returns [`BackendErrorKind::NotPositiveDefinite`] with index p;
+//! - `solve_lower_triangular` reads only the lower triangle of its factor, writes only its
+//!   right-hand sides and solves L X = B; with B = I the result is L⁻¹, exactly lower triangular,
+//!   with L⁻¹ L = I.
 //!
 //! Tolerances are relative and grow with the size. A product entry may differ from the exact sum
 //! by
@@ -27,7 +34,14 @@
 //!
 //! where k is the inner dimension and c⁰ the output before the call. For `eigh` on an n x n
 //! matrix A, every entry of VᵀV − I must be below 8·n·ε, and every entry of A V − V diag(λ), and
-//! every eigenvalue error where the spectrum is known, below 8·n·ε·‖A‖_F.
+//! every eigenvalue error where the spectrum is known, below 8·n·ε·‖A‖_F. The triangular kernels
+//! are held to the componentwise backward-error bounds of the unblocked algorithms, with the same
+//! factor:
+//!
+//! ```text
+//! |(L Lᵀ − A)ᵢⱼ| ≤ 4·(n + 2)·ε·Σₖ |Lᵢₖ|·|Lⱼₖ|
+//! |(L X − B)ᵢⱼ|  ≤ 4·(n + 2)·ε·(|Bᵢⱼ| + Σₖ |Lᵢₖ|·|Xₖⱼ|)
+//! ```
 //!
 //! The module is compiled only with the `conformance` feature; a backend crate enables it as a
 //! dev-dependency and instantiates the suite with [`conformance_tests!`](crate::conformance_tests),
@@ -40,7 +54,7 @@
 //! conformance::check_gemm(&NaiveBackend);
 //! ```
 
-use crate::backend::{LinalgBackend, NaiveBackend};
+use crate::backend::{BackendErrorKind, LinalgBackend, NaiveBackend};
 use crate::views::{MatMut, MatView, Order};
 
 const EPS: f64 = f64::EPSILON;
@@ -68,6 +82,9 @@ pub fn check_all<B: LinalgBackend + ?Sized>(backend: &B) {
     check_gemm(backend);
     check_eigh(backend);
     check_eigh_degenerate(backend);
+    check_cholesky(backend);
+    check_cholesky_not_positive_definite(backend);
+    check_solve_lower_triangular(backend);
 }
 
 /// Instantiates the conformance suite as one `#[test]` per check inside a module.
@@ -118,6 +135,21 @@ macro_rules! conformance_tests {
             #[test]
             fn eigh_degenerate() {
                 $crate::conformance::check_eigh_degenerate(&$backend);
+            }
+
+            #[test]
+            fn cholesky() {
+                $crate::conformance::check_cholesky(&$backend);
+            }
+
+            #[test]
+            fn cholesky_not_positive_definite() {
+                $crate::conformance::check_cholesky_not_positive_definite(&$backend);
+            }
+
+            #[test]
+            fn solve_lower_triangular() {
+                $crate::conformance::check_solve_lower_triangular(&$backend);
             }
         }
     };
@@ -388,6 +420,313 @@ pub fn check_eigh_degenerate<B: LinalgBackend + ?Sized>(backend: &B) {
             backend.name()
         );
     }
+}
+
+/// Checks the in-place Cholesky factorization on symmetric positive definite matrices in every
+/// layout.
+///
+/// # Panics
+/// When the backend does not conform.
+pub fn check_cholesky<B: LinalgBackend + ?Sized>(backend: &B) {
+    let mut rng = SplitMix64::new(0x5eed_0007);
+
+    // Small and medium sizes, and past the 64 and 128 block thresholds, in all four layouts.
+    for n in [0, 1, 2, 3, 5, 8, 17, 40, 65, 150] {
+        let a = random_spd(&mut rng, n);
+        for pad in PADS {
+            for order in ORDERS {
+                check_cholesky_case(backend, "random", n, &a, order, pad);
+            }
+        }
+    }
+
+    // A diagonal matrix, whose factor is its square root, and badly scaled matrices.
+    let diag = [4.0, 1e-6, 9.0, 2.5, 1e6];
+    check_cholesky_case(backend, "diagonal", 5, &diagonal(&diag), Order::RowMajor, 1);
+    let base = random_spd(&mut rng, 12);
+    for (label, scale) in [("scaled by 1e-100", 1e-100), ("scaled by 1e100", 1e100)] {
+        let a: Vec<f64> = base.iter().map(|v| v * scale).collect();
+        check_cholesky_case(backend, label, 12, &a, Order::ColMajor, 0);
+        check_cholesky_case(backend, label, 12, &a, Order::RowMajor, 2);
+    }
+}
+
+/// Checks that `cholesky` refuses matrices whose pivot p is negative, naming p.
+///
+/// Each matrix is L Lᵀ for a random L with a positive diagonal, with L²ₚₚ + 1 taken off entry
+/// (p, p): the leading minors of order 1..=p stay positive definite and pivot p becomes −1, far
+/// from any rounding.
+///
+/// # Panics
+/// When the backend does not conform.
+pub fn check_cholesky_not_positive_definite<B: LinalgBackend + ?Sized>(backend: &B) {
+    let mut rng = SplitMix64::new(0x5eed_0008);
+    let cases = [
+        (1, 0),
+        (3, 0),
+        (5, 2),
+        (8, 7),
+        (40, 39),
+        (90, 70),
+        (150, 0),
+        (150, 100),
+    ];
+    for (n, pivot) in cases {
+        let l = random_lower(&mut rng, n);
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let value: f64 = (0..=j).map(|k| l[i * n + k] * l[j * n + k]).sum();
+                a[i * n + j] = value;
+                a[j * n + i] = value;
+            }
+        }
+        a[pivot * n + pivot] -= l[pivot * n + pivot] * l[pivot * n + pivot] + 1.0;
+        for order in ORDERS {
+            let mut m = TestMat::filled(n, n, order, 1, f64::NAN);
+            for i in 0..n {
+                for j in 0..=i {
+                    m.set(i, j, a[i * n + j]);
+                }
+            }
+            let ctx = format!(
+                "{} cholesky (pivot {pivot} negative): a [{n}x{n}] {}",
+                backend.name(),
+                m.layout()
+            );
+            match backend.cholesky(m.view_mut()) {
+                Ok(()) => panic!("{ctx}: succeeded on a matrix that is not positive definite"),
+                Err(err) => assert!(
+                    err.kind == BackendErrorKind::NotPositiveDefinite { index: pivot }
+                        && err.op == "cholesky",
+                    "{ctx}: returned {err:?}, expected op \"cholesky\" and NotPositiveDefinite \
+                     {{ index: {pivot} }}"
+                ),
+            }
+        }
+    }
+}
+
+/// Runs `cholesky` on the lower triangle of the symmetric positive definite `a` (row-major,
+/// n x n) stored in `order`, with NaN in the strict upper triangle and the padding.
+fn check_cholesky_case<B: LinalgBackend + ?Sized>(
+    backend: &B,
+    label: &str,
+    n: usize,
+    a: &[f64],
+    order: Order,
+    pad: usize,
+) {
+    let mut m = TestMat::filled(n, n, order, pad, f64::NAN);
+    for i in 0..n {
+        for j in 0..=i {
+            m.set(i, j, a[i * n + j]);
+        }
+    }
+    let before = m.clone();
+    let ctx = format!(
+        "{} cholesky ({label}): a [{n}x{n}] {}",
+        backend.name(),
+        m.layout()
+    );
+    if let Err(err) = backend.cholesky(m.view_mut()) {
+        panic!("{ctx}: returned {err}");
+    }
+    assert_padding_unchanged(&ctx, &before, &m);
+
+    // The strict upper triangle keeps its bits; the factor is finite with a positive diagonal.
+    for i in 0..n {
+        for j in 0..n {
+            let got = m.get(i, j);
+            if j > i {
+                assert!(
+                    got.to_bits() == before.get(i, j).to_bits(),
+                    "{ctx}: strict upper entry [{i}, {j}] changed to {got:e}"
+                );
+            } else {
+                assert!(got.is_finite(), "{ctx}: L[{i}, {j}] is {got}");
+            }
+        }
+        let pivot = m.get(i, i);
+        assert!(
+            pivot > 0.0,
+            "{ctx}: diagonal L[{i}, {i}] = {pivot:e} is not positive"
+        );
+    }
+
+    // L Lᵀ = A entry by entry, to the backward-error bound of the unblocked algorithm.
+    let tol_factor = 4.0 * (n as f64 + 2.0) * EPS;
+    for i in 0..n {
+        for j in 0..=i {
+            let (sum, bound) = (0..=j).fold((0.0, 0.0), |(sum, bound), k| {
+                let term = m.get(i, k) * m.get(j, k);
+                (sum + term, bound + term.abs())
+            });
+            let err = sum - a[i * n + j];
+            let tol = tol_factor * bound;
+            assert!(
+                err.abs() <= tol,
+                "{ctx}: (LLᵀ − A)[{i}, {j}] = {err:e} exceeds {tol:e}"
+            );
+        }
+    }
+}
+
+/// Checks `b ← L⁻¹b` for lower-triangular factors in every layout, and L⁻¹ from B = I.
+///
+/// # Panics
+/// When the backend does not conform.
+pub fn check_solve_lower_triangular<B: LinalgBackend + ?Sized>(backend: &B) {
+    // (n, k): empty in each dimension, 1 x 1, one right-hand side, many, and sizes past the
+    // block thresholds.
+    let shapes = [
+        (0, 0),
+        (0, 3),
+        (3, 0),
+        (1, 1),
+        (5, 1),
+        (17, 4),
+        (40, 33),
+        (70, 130),
+        (130, 7),
+    ];
+    let mut rng = SplitMix64::new(0x5eed_0009);
+    for (n, k) in shapes {
+        let l_values = random_lower(&mut rng, n);
+        for_each_layout(|orders: [Order; 2], pad| {
+            let l = lower_test_mat(&l_values, n, orders[0], pad);
+            let b = TestMat::output(&mut rng, n, k, orders[1], pad);
+            let ctx = format!(
+                "{} solve_lower_triangular: l [{n}x{n}] {}, b [{n}x{k}] {}",
+                backend.name(),
+                l.layout(),
+                b.layout()
+            );
+            check_solve_case(backend, &ctx, &l, &l_values, b);
+        });
+    }
+
+    // B = I: the inverse, exactly lower triangular, with L⁻¹ L = I (to the same bound, which
+    // the well-conditioned factors allow for this left residual too).
+    for n in [1, 4, 33, 100] {
+        let l_values = random_lower(&mut rng, n);
+        for (orders, pad) in [
+            ([Order::RowMajor, Order::ColMajor], 0),
+            ([Order::ColMajor, Order::RowMajor], 2),
+        ] {
+            let l = lower_test_mat(&l_values, n, orders[0], pad);
+            let mut b = TestMat::filled(n, n, orders[1], pad, OUTPUT_PAD);
+            for i in 0..n {
+                for j in 0..n {
+                    b.set(i, j, if i == j { 1.0 } else { 0.0 });
+                }
+            }
+            let ctx = format!(
+                "{} solve_lower_triangular (B = I): l [{n}x{n}] {}, b {}",
+                backend.name(),
+                l.layout(),
+                b.layout()
+            );
+            let x = check_solve_case(backend, &ctx, &l, &l_values, b);
+            let tol_factor = 4.0 * (n as f64 + 2.0) * EPS;
+            for i in 0..n {
+                for j in 0..n {
+                    if j > i {
+                        let got = x.get(i, j);
+                        assert!(
+                            got == 0.0,
+                            "{ctx}: L⁻¹[{i}, {j}] = {got:e} above the diagonal"
+                        );
+                        continue;
+                    }
+                    let (sum, bound) = (j..=i).fold((0.0, 0.0), |(sum, bound), r| {
+                        let term = x.get(i, r) * l_values[r * n + j];
+                        (sum + term, bound + term.abs())
+                    });
+                    let err = sum - if i == j { 1.0 } else { 0.0 };
+                    let tol = tol_factor * bound;
+                    assert!(
+                        err.abs() <= tol,
+                        "{ctx}: (L⁻¹L − I)[{i}, {j}] = {err:e} exceeds {tol:e}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Runs `solve_lower_triangular` with the factor `l` (holding `l_values`, row-major n x n) on
+/// `b`, checks the padding and the residual L X − B, and returns X.
+fn check_solve_case<B: LinalgBackend + ?Sized>(
+    backend: &B,
+    ctx: &str,
+    l: &TestMat,
+    l_values: &[f64],
+    mut b: TestMat,
+) -> TestMat {
+    let before = b.clone();
+    let (n, k) = (b.n_rows, b.n_cols);
+    backend.solve_lower_triangular(l.view(), b.view_mut());
+    assert_padding_unchanged(ctx, &before, &b);
+    let tol_factor = 4.0 * (n as f64 + 2.0) * EPS;
+    for i in 0..n {
+        for j in 0..k {
+            let rhs = before.get(i, j);
+            let (sum, bound) = (0..=i).fold((-rhs, rhs.abs()), |(sum, bound), r| {
+                let term = l_values[i * n + r] * b.get(r, j);
+                (sum + term, bound + term.abs())
+            });
+            let tol = tol_factor * bound;
+            assert!(
+                sum.abs() <= tol,
+                "{ctx}: (LX − B)[{i}, {j}] = {sum:e} exceeds {tol:e} (X[{i}, {j}] = {:e})",
+                b.get(i, j)
+            );
+        }
+    }
+    b
+}
+
+/// The lower triangle of `values` (row-major n x n) in a test matrix with NaN in the strict
+/// upper triangle and the padding, so that reading either spreads into the result.
+fn lower_test_mat(values: &[f64], n: usize, order: Order, pad: usize) -> TestMat {
+    let mut m = TestMat::filled(n, n, order, pad, f64::NAN);
+    for i in 0..n {
+        for j in 0..=i {
+            m.set(i, j, values[i * n + j]);
+        }
+    }
+    m
+}
+
+/// A random symmetric positive definite n x n matrix, row-major: M Mᵀ/n + I/2 with M uniform in
+/// [-1, 1), whose eigenvalues lie in [0.5, 1.9] or so (Marchenko–Pastur).
+fn random_spd(rng: &mut SplitMix64, n: usize) -> Vec<f64> {
+    let m: Vec<f64> = (0..n * n).map(|_| rng.next_f64()).collect();
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let value: f64 = (0..n).map(|k| m[i * n + k] * m[j * n + k]).sum::<f64>() / n as f64;
+            a[i * n + j] = value;
+            a[j * n + i] = value;
+        }
+        a[i * n + i] += 0.5;
+    }
+    a
+}
+
+/// A random well-conditioned lower-triangular n x n matrix, row-major: diagonal uniform in
+/// [1, 2), below it uniform in [-1, 1) scaled by 1/√n, zero above.
+fn random_lower(rng: &mut SplitMix64, n: usize) -> Vec<f64> {
+    let mut l = vec![0.0; n * n];
+    let scale = 1.0 / (n.max(1) as f64).sqrt();
+    for i in 0..n {
+        for j in 0..i {
+            l[i * n + j] = rng.next_f64() * scale;
+        }
+        l[i * n + i] = 1.5 + 0.5 * rng.next_f64();
+    }
+    l
 }
 
 /// One symmetric eigenproblem: the full matrix (row-major, n x n) and, if known, its spectrum
@@ -817,6 +1156,44 @@ mod tests {
             }
         }
         let result = std::panic::catch_unwind(|| check_syrk(&FullSyrk));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn a_cholesky_zeroing_the_upper_triangle_is_caught() {
+        struct ZeroingCholesky;
+        impl LinalgBackend for ZeroingCholesky {
+            fn name(&self) -> &'static str {
+                "zeroing-cholesky"
+            }
+            fn syrk(&self, a: MatView<'_>, g: MatMut<'_>) {
+                NaiveBackend.syrk(a, g);
+            }
+            fn gemm_tn(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
+                NaiveBackend.gemm_tn(a, b, c);
+            }
+            fn gemm(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
+                NaiveBackend.gemm(a, b, c);
+            }
+            fn eigh(
+                &self,
+                a: MatView<'_>,
+                values: &mut [f64],
+                vectors: MatMut<'_>,
+            ) -> Result<(), crate::BackendError> {
+                NaiveBackend.eigh(a, values, vectors)
+            }
+            fn cholesky(&self, mut a: MatMut<'_>) -> Result<(), crate::BackendError> {
+                NaiveBackend.cholesky(a.reborrow())?;
+                for i in 0..a.n_rows() {
+                    for j in i + 1..a.n_cols() {
+                        *a.get_mut(i, j) = 0.0;
+                    }
+                }
+                Ok(())
+            }
+        }
+        let result = std::panic::catch_unwind(|| check_cholesky(&ZeroingCholesky));
         assert!(result.is_err());
     }
 }

@@ -11,10 +11,14 @@
 //! | `gemm_tn`   | `linalg::matmul::matmul` with `Accum::Add` on the transposed view of a     |
 //! | `gemm`      | `linalg::matmul::matmul` with `Accum::Add`                                 |
 //! | `eigh`      | `linalg::evd::self_adjoint_evd`: tridiagonal QR below n = 128, else D&C    |
+//! | `cholesky`  | `linalg::cholesky::llt::factor::cholesky_in_place`, no regularization       |
+//! | `solve_lower_triangular` | `linalg::triangular_solve::solve_lower_triangular_in_place`    |
 //!
 //! The triangular product computes only the lower triangle of the destination, half the flops of
 //! a full product, and never touches the strict upper triangle. faer returns eigenvalues in
-//! nondecreasing order; the backend still checks the order and sorts if it ever is not.
+//! nondecreasing order; the backend still checks the order and sorts if it ever is not. The
+//! Cholesky factorization is blocked and recursive (its updates are triangular products and
+//! triangular solves) and, like the solve, reads and writes the lower triangle only.
 //!
 //! ```
 //! use logme_core::{LinalgBackend, MatMut, MatView};
@@ -27,7 +31,8 @@
 //! assert_eq!(g, [10.0, 0.0, 14.0, 20.0]);
 //! ```
 
-use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::cholesky::llt::factor::{self as llt, LltError};
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Par};
@@ -101,6 +106,18 @@ fn as_faer_mut(a: MatMut<'_>) -> faer::MatMut<'_, f64> {
             faer::MatMut::from_column_major_slice_with_stride_mut(data, n_rows, n_cols, ld)
         }
     }
+}
+
+/// Scratch space of `req` bytes for the kernel `op`, or the allocation failure as an error.
+fn scratch(op: &'static str, req: StackReq) -> Result<MemBuffer, BackendError> {
+    MemBuffer::try_new(req).map_err(|_| BackendError {
+        backend: NAME,
+        op,
+        kind: BackendErrorKind::Other(format!(
+            "could not allocate {} bytes of scratch space",
+            req.size_bytes()
+        )),
+    })
 }
 
 impl FaerBackend {
@@ -228,14 +245,7 @@ impl LinalgBackend for FaerBackend {
             self.par,
             Default::default(),
         );
-        let mut scratch = MemBuffer::try_new(scratch_req).map_err(|_| BackendError {
-            backend: NAME,
-            op: "eigh",
-            kind: BackendErrorKind::Other(format!(
-                "could not allocate {} bytes of scratch space",
-                scratch_req.size_bytes()
-            )),
-        })?;
+        let mut scratch = scratch("eigh", scratch_req)?;
         evd::self_adjoint_evd(
             as_faer(a),
             eigenvalues.as_mut().as_diagonal_mut(),
@@ -260,6 +270,65 @@ impl LinalgBackend for FaerBackend {
             sort_ascending(values, vectors);
         }
         Ok(())
+    }
+
+    /// # Errors
+    /// [`BackendErrorKind::NotPositiveDefinite`] with faer's failing pivot, or
+    /// [`BackendErrorKind::Other`] when the scratch space cannot be allocated.
+    ///
+    /// # Panics
+    /// If `a` is not square.
+    #[track_caller]
+    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
+        let n = a.n_rows();
+        assert!(
+            a.n_cols() == n,
+            "shape mismatch: cholesky of a [{n}x{}] matrix",
+            a.n_cols()
+        );
+        if n == 0 {
+            return Ok(());
+        }
+        let scratch_req = llt::cholesky_in_place_scratch::<f64>(n, self.par, Default::default());
+        let mut scratch = scratch("cholesky", scratch_req)?;
+        llt::cholesky_in_place(
+            as_faer_mut(a),
+            Default::default(),
+            self.par,
+            MemStack::new(&mut scratch),
+            Default::default(),
+        )
+        .map_err(|err| BackendError {
+            backend: NAME,
+            op: "cholesky",
+            kind: match err {
+                LltError::NonPositivePivot { index } => {
+                    BackendErrorKind::NotPositiveDefinite { index }
+                }
+            },
+        })?;
+        Ok(())
+    }
+
+    /// # Panics
+    /// If `l` is not `[n, n]` for `b` of shape `[n, k]`.
+    #[track_caller]
+    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
+        let (n, k) = (b.n_rows(), b.n_cols());
+        assert!(
+            l.n_rows() == n && l.n_cols() == n,
+            "shape mismatch: l [{}x{}] for b [{n}x{k}]",
+            l.n_rows(),
+            l.n_cols()
+        );
+        if n == 0 || k == 0 {
+            return;
+        }
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+            as_faer(l),
+            as_faer_mut(b),
+            self.par,
+        );
     }
 }
 

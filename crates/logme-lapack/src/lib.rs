@@ -11,6 +11,14 @@
 //! | `gemm_tn`   | `cblas_dgemm` on the transposed view of a, β = 1                            |
 //! | `gemm`      | `cblas_dgemm`, β = 1                                                        |
 //! | `eigh`      | `dsyevd` (divide and conquer), `UPLO = 'L'`, after a workspace query        |
+//! | `cholesky`  | `dpotrf`, `UPLO = 'L'` on a column-major view, `'U'` on a row-major one     |
+//! | `solve_lower_triangular` | `cblas_dtrsm`: left side, lower (or upper, transposed), non-unit |
+//!
+//! LAPACK routines are column-major. A row-major matrix read in column-major order is its
+//! transpose, so `dpotrf` factors a row-major view in place as Aᵀ = UᵀU with `UPLO = 'U'`, where
+//! U = Lᵀ: the factor lands in the lower triangle of the row-major view, and the other triangle
+//! is never touched. `dtrsm` is called in the layout of the right-hand sides; a factor stored in
+//! the other order reads as the upper triangular Lᵀ and is passed as such, transposed.
 //!
 //! `dsyevd` overwrites its input with the eigenvectors, so `eigh` copies the lower triangle of
 //! `a` into the eigenvector output when that is column-major (no other allocation than LAPACK's
@@ -42,7 +50,7 @@
 
 use std::ffi::{c_char, c_int};
 
-use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
+use cblas_sys::{CBLAS_DIAG, CBLAS_LAYOUT, CBLAS_SIDE, CBLAS_TRANSPOSE, CBLAS_UPLO};
 use logme_core::{BackendError, BackendErrorKind, LinalgBackend, MatMut, MatView, Order};
 
 // Links the system OpenBLAS; the crate is otherwise unused.
@@ -221,6 +229,99 @@ impl LinalgBackend for LapackBackend {
                 }
             }
             Ok(())
+        }
+    }
+
+    /// # Errors
+    /// [`BackendErrorKind::NotPositiveDefinite`] when `dpotrf` reports a leading minor that is not
+    /// positive definite (`info > 0`, the index being `info − 1`), [`BackendErrorKind::Lapack`]
+    /// for an illegal argument (`info < 0`, a bug).
+    ///
+    /// # Panics
+    /// If `a` is not square, or n exceeds 2³¹ − 1.
+    #[track_caller]
+    fn cholesky(&self, mut a: MatMut<'_>) -> Result<(), BackendError> {
+        let n = a.n_rows();
+        assert!(
+            a.n_cols() == n,
+            "shape mismatch: cholesky of a [{n}x{}] matrix",
+            a.n_cols()
+        );
+        if n == 0 {
+            return Ok(());
+        }
+
+        // The lower triangle of a row-major view is the upper triangle of the column-major
+        // reading of its buffer.
+        let uplo = match a.order() {
+            Order::ColMajor => b'L',
+            Order::RowMajor => b'U',
+        } as c_char;
+        let (n_int, lda) = (blas_int(n), blas_int(a.ld()));
+        let mut info: c_int = 0;
+        // SAFETY: the view was checked by its constructor to hold an n x n matrix with leading
+        // dimension lda, which is what dpotrf reads and writes (one triangle of it); n >= 1 fits.
+        unsafe {
+            lapack_sys::dpotrf_(&uplo, &n_int, a.data().as_mut_ptr(), &lda, &mut info);
+        }
+        match info {
+            0 => Ok(()),
+            positive if positive > 0 => Err(BackendError {
+                backend: NAME,
+                op: "cholesky",
+                kind: BackendErrorKind::NotPositiveDefinite {
+                    index: positive as usize - 1,
+                },
+            }),
+            negative => Err(BackendError {
+                backend: NAME,
+                op: "cholesky",
+                kind: BackendErrorKind::Lapack { info: negative },
+            }),
+        }
+    }
+
+    /// # Panics
+    /// If `l` is not `[n, n]` for `b` of shape `[n, k]`, or a dimension exceeds 2³¹ − 1.
+    #[track_caller]
+    fn solve_lower_triangular(&self, l: MatView<'_>, mut b: MatMut<'_>) {
+        let (n, k) = (b.n_rows(), b.n_cols());
+        assert!(
+            l.n_rows() == n && l.n_cols() == n,
+            "shape mismatch: l [{}x{}] for b [{n}x{k}]",
+            l.n_rows(),
+            l.n_cols()
+        );
+        if n == 0 || k == 0 {
+            return;
+        }
+
+        // In b's layout, l's buffer holds L (lower) or, stored in the other order, Lᵀ (upper).
+        let (uplo, trans) = match transpose_flag(&l, b.order()) {
+            CBLAS_TRANSPOSE::CblasNoTrans => {
+                (CBLAS_UPLO::CblasLower, CBLAS_TRANSPOSE::CblasNoTrans)
+            }
+            _ => (CBLAS_UPLO::CblasUpper, CBLAS_TRANSPOSE::CblasTrans),
+        };
+        let (order, ldb) = (b.order(), b.ld());
+        // SAFETY: both views were checked by their constructors to hold their shapes with their
+        // leading dimensions; dtrsm reads one triangle of the n x n l and overwrites the n x k b;
+        // the dimensions are non-zero and fit in c_int.
+        unsafe {
+            cblas_sys::cblas_dtrsm(
+                layout(order),
+                CBLAS_SIDE::CblasLeft,
+                uplo,
+                trans,
+                CBLAS_DIAG::CblasNonUnit,
+                blas_int(n),
+                blas_int(k),
+                1.0,
+                l.data().as_ptr(),
+                blas_int(l.ld()),
+                b.data().as_mut_ptr(),
+                blas_int(ldb),
+            );
         }
     }
 }

@@ -22,7 +22,10 @@ pub(crate) fn check_features_and_labels(
         return Err(LogmeError::NoFeatures);
     }
     if labels.ids().len() != n_samples {
-        return Err(LogmeError::LengthMismatch { features: n_samples, targets: labels.ids().len() });
+        return Err(LogmeError::LengthMismatch {
+            features: n_samples,
+            targets: labels.ids().len(),
+        });
     }
     features.validate()?;
     check_two_classes(metric, labels)
@@ -107,7 +110,10 @@ pub(crate) fn gram<B: LinalgBackend + ?Sized>(
 ) -> Vec<f64> {
     let mut g = vec![0.0; n_cols * n_cols];
     if n_rows > 0 {
-        backend.syrk(MatView::row_major(x, n_rows, n_cols), MatMut::row_major(&mut g, n_cols, n_cols));
+        backend.syrk(
+            MatView::row_major(x, n_rows, n_cols),
+            MatMut::row_major(&mut g, n_cols, n_cols),
+        );
     }
     mirror_lower(&mut g, n_cols);
     g
@@ -171,16 +177,36 @@ pub(crate) fn symmetric_eigen<B: LinalgBackend + ?Sized>(
 ) -> Result<SymmetricEigen, LogmeError> {
     let mut values = vec![0.0; n];
     let mut vectors = vec![0.0; n * n];
-    backend.eigh(MatView::row_major(a, n, n), &mut values, MatMut::col_major(&mut vectors, n, n))?;
+    backend.eigh(
+        MatView::row_major(a, n, n),
+        &mut values,
+        MatMut::col_major(&mut vectors, n, n),
+    )?;
     Ok(SymmetricEigen { values, vectors })
 }
 
 /// The pseudo-inverse cutoff used by the H-scores: the reference rcond times the largest
 /// eigenvalue, raised to max(N, D)·ε times it so that directions which are zero up to
 /// round-off (N ≤ D) never enter.
-pub(crate) fn pinv_cutoff(largest_abs: f64, n_samples: usize, n_features: usize, rcond: f64) -> f64 {
+pub(crate) fn pinv_cutoff(
+    largest_abs: f64,
+    n_samples: usize,
+    n_features: usize,
+    rcond: f64,
+) -> f64 {
     let rounding = n_samples.max(n_features) as f64 * f64::EPSILON;
     rcond.max(rounding) * largest_abs
+}
+
+/// Σ v², summed left to right in a plain loop.
+pub(crate) fn sum_of_squares(v: &[f64]) -> f64 {
+    let mut total = 0.0;
+    let mut idx = 0;
+    while idx < v.len() {
+        total += v[idx] * v[idx];
+        idx += 1;
+    }
+    total
 }
 
 /// The Unscorable error of a metric.

@@ -6,7 +6,8 @@
 //! v_c = max(var_c, 10⁻⁴) (floored). For two classes a, b with v̄ = (v_a + v_b)/2:
 //!
 //! ```text
-//! D_B(a, b) = (1/8) · Σ_d (μ_a − μ_b)_d² / v̄_d + ½ · [ Σ_d ln v̄_d − ½ Σ_d ln v_a,d − ½ Σ_d ln v_b,d ]
+//! D_B(a, b) = (1/8) · Σ_d (μ_a − μ_b)_d² / v̄_d
+//!           + ½ · [ Σ_d ln v̄_d − ½ Σ_d ln v_a,d − ½ Σ_d ln v_b,d ]
 //! GBC       = − Σ_{a ≠ b} exp(−D_B(a, b))          over ordered pairs: each pair counts twice
 //! ```
 //!
@@ -60,7 +61,10 @@ pub fn gbc(
     // Per class: mean and floored population variance (two passes over the class's rows).
     let mut means = vec![0.0; counts.len() * d];
     for (row, &id) in x.chunks_exact(d).zip(labels.ids()) {
-        for (m, v) in means[id as usize * d..(id as usize + 1) * d].iter_mut().zip(row) {
+        for (m, v) in means[id as usize * d..(id as usize + 1) * d]
+            .iter_mut()
+            .zip(row)
+        {
             *m += v;
         }
     }
@@ -101,8 +105,10 @@ pub fn gbc(
             let (mean_a, mean_b) = (&means[a * d..(a + 1) * d], &means[b * d..(b + 1) * d]);
             let distance = match kind {
                 GbcKind::Diagonal => {
-                    let (var_a, var_b) =
-                        (&variances[a * d..(a + 1) * d], &variances[b * d..(b + 1) * d]);
+                    let (var_a, var_b) = (
+                        &variances[a * d..(a + 1) * d],
+                        &variances[b * d..(b + 1) * d],
+                    );
                     let mut mahalanobis = 0.0;
                     let mut log_avg = 0.0;
                     for dim in 0..d {
@@ -115,10 +121,12 @@ pub fn gbc(
                 }
                 GbcKind::Spherical => {
                     let avg = 0.5 * (spherical[a] + spherical[b]);
-                    let sq_dist: f64 =
-                        mean_a.iter().zip(mean_b).map(|(p, q)| (p - q) * (p - q)).sum();
-                    sq_dist / avg / 8.0
-                        + 0.5 * (avg.ln() - 0.5 * log_sums[a] - 0.5 * log_sums[b])
+                    let sq_dist: f64 = mean_a
+                        .iter()
+                        .zip(mean_b)
+                        .map(|(p, q)| (p - q) * (p - q))
+                        .sum();
+                    sq_dist / avg / 8.0 + 0.5 * (avg.ln() - 0.5 * log_sums[a] - 0.5 * log_sums[b])
                 }
             };
             total += 2.0 * (-distance).exp();

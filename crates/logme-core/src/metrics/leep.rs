@@ -31,8 +31,8 @@
 //! float32 round-off (measured below 2·10⁻⁷ on the fixtures).
 
 use crate::error::LogmeError;
-use crate::metrics::common::{check_two_classes, unscorable};
 use crate::metrics::SourceProbabilities;
+use crate::metrics::common::{check_two_classes, unscorable};
 use crate::targets::ClassLabels;
 
 /// A LEEP value and the source classes left out of it.
@@ -54,7 +54,10 @@ pub struct LeepResult {
 /// [`LogmeError::TooFewSamples`], [`LogmeError::LengthMismatch`], and
 /// [`LogmeError::Unscorable`] when fewer than two classes have samples or a row of
 /// probabilities is all zero (its logarithm would be −∞).
-pub fn leep(probs: SourceProbabilities<'_>, labels: &ClassLabels) -> Result<LeepResult, LogmeError> {
+pub fn leep(
+    probs: SourceProbabilities<'_>,
+    labels: &ClassLabels,
+) -> Result<LeepResult, LogmeError> {
     leep_impl("leep", probs, labels, false)
 }
 
@@ -85,7 +88,10 @@ pub(crate) fn leep_impl(
         return Err(LogmeError::TooFewSamples { n_samples });
     }
     if labels.ids().len() != n_samples {
-        return Err(LogmeError::LengthMismatch { features: n_samples, targets: labels.ids().len() });
+        return Err(LogmeError::LengthMismatch {
+            features: n_samples,
+            targets: labels.ids().len(),
+        });
     }
     check_two_classes(metric, labels)?;
     let n_source = probs.n_source_classes();
@@ -109,8 +115,12 @@ pub(crate) fn leep_impl(
             *m += j;
         }
     }
-    let dropped_source_classes: Vec<usize> =
-        mass.iter().enumerate().filter(|(_, m)| **m == 0.0).map(|(j, _)| j).collect();
+    let dropped_source_classes: Vec<usize> = mass
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| **m == 0.0)
+        .map(|(j, _)| j)
+        .collect();
     let mut conditional = joint;
     for row in conditional.chunks_exact_mut(n_source) {
         for (c, m) in row.iter_mut().zip(&mass) {
@@ -123,7 +133,12 @@ pub(crate) fn leep_impl(
     let mut rows_without_prediction = Vec::new();
     for (row_idx, &id) in ids.iter().enumerate() {
         let cond = &conditional[id as usize * n_source..(id as usize + 1) * n_source];
-        let eep: f64 = probs.row(row_idx).iter().zip(cond).map(|(p, c)| p * c).sum();
+        let eep: f64 = probs
+            .row(row_idx)
+            .iter()
+            .zip(cond)
+            .map(|(p, c)| p * c)
+            .sum();
         if eep > 0.0 {
             total += eep.ln();
         } else if google {
@@ -139,7 +154,11 @@ pub(crate) fn leep_impl(
             ));
         }
     }
-    Ok(LeepResult { value: total / scale, dropped_source_classes, rows_without_prediction })
+    Ok(LeepResult {
+        value: total / scale,
+        dropped_source_classes,
+        rows_without_prediction,
+    })
 }
 
 #[cfg(test)]
@@ -172,7 +191,10 @@ mod tests {
         let probs = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0];
         let probs = SourceProbabilities::new(&probs, 4, 2).unwrap();
         let y = labels(&[0, 0, 1, 1]);
-        assert!(matches!(leep(probs, &y), Err(LogmeError::Unscorable { .. })));
+        assert!(matches!(
+            leep(probs, &y),
+            Err(LogmeError::Unscorable { .. })
+        ));
         let google = leep_google(probs, &y).unwrap();
         assert_eq!(google.rows_without_prediction, vec![1]);
         let expected = (0.0 + -(2f64.ln()) + 0.0 + 0.0) / 4.0;

@@ -35,14 +35,21 @@ pub fn nce(source: SourceLabels<'_>, target: &ClassLabels) -> Result<f64, LogmeE
         return Err(LogmeError::TooFewSamples { n_samples });
     }
     if target.ids().len() != n_samples {
-        return Err(LogmeError::LengthMismatch { features: n_samples, targets: target.ids().len() });
+        return Err(LogmeError::LengthMismatch {
+            features: n_samples,
+            targets: target.ids().len(),
+        });
     }
     check_two_classes("nce", target)?;
 
     // Sort the (source, target) pairs so that each source class is one run and each joint cell
     // one sub-run; this needs no table sized by the largest source id.
-    let mut pairs: Vec<(u32, u32)> =
-        source.ids().iter().copied().zip(target.ids().iter().copied()).collect();
+    let mut pairs: Vec<(u32, u32)> = source
+        .ids()
+        .iter()
+        .copied()
+        .zip(target.ids().iter().copied())
+        .collect();
     pairs.sort_unstable();
 
     let n = n_samples as f64;
@@ -50,7 +57,11 @@ pub fn nce(source: SourceLabels<'_>, target: &ClassLabels) -> Result<f64, LogmeE
     let mut start = 0;
     while start < pairs.len() {
         let source_id = pairs[start].0;
-        let end = start + pairs[start..].iter().take_while(|p| p.0 == source_id).count();
+        let end = start
+            + pairs[start..]
+                .iter()
+                .take_while(|p| p.0 == source_id)
+                .count();
         let source_count = (end - start) as f64;
 
         // Entropy of the target labels among the samples predicted as this source class.
@@ -58,8 +69,10 @@ pub fn nce(source: SourceLabels<'_>, target: &ClassLabels) -> Result<f64, LogmeE
         let mut cell_start = start;
         while cell_start < end {
             let target_id = pairs[cell_start].1;
-            let cell_len =
-                pairs[cell_start..end].iter().take_while(|p| p.1 == target_id).count();
+            let cell_len = pairs[cell_start..end]
+                .iter()
+                .take_while(|p| p.1 == target_id)
+                .count();
             let q = cell_len as f64 / source_count;
             entropy -= q * q.ln();
             cell_start += cell_len;
@@ -78,14 +91,21 @@ mod tests {
     #[test]
     fn matches_the_hand_computed_value() {
         let target = Targets::classes(&[0u8, 1, 1, 1]).unwrap();
-        let value = nce(SourceLabels::new(&[0, 0, 1, 1]), target.as_classes().unwrap()).unwrap();
+        let value = nce(
+            SourceLabels::new(&[0, 0, 1, 1]),
+            target.as_classes().unwrap(),
+        )
+        .unwrap();
         assert_eq!(value, -0.34657359027997264);
     }
 
     #[test]
     fn perfect_source_gives_zero_and_ids_may_have_gaps() {
         let target = Targets::classes(&[0u8, 1, 1, 0]).unwrap();
-        let value = nce(SourceLabels::new(&[7, 900, 900, 7]), target.as_classes().unwrap());
+        let value = nce(
+            SourceLabels::new(&[7, 900, 900, 7]),
+            target.as_classes().unwrap(),
+        );
         assert_eq!(value.unwrap(), 0.0);
     }
 }

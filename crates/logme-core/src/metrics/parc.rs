@@ -50,6 +50,12 @@
 //!
 //! The reference also fails (scikit-learn raises) when k > D; here k is clamped to min(N, D)
 //! and [`ParcResult::n_dims`] reports the number used.
+//!
+//! # Limitations
+//!
+//! Time and memory grow as N²: the N × N correlation matrix and the N(N − 1)/2 sorted pairs
+//! (about 100 MB and a sort of 2·10⁶ values at N = 2000). Subsample larger datasets. The
+//! reference's randomized PCA is not reproduced (see above).
 
 use crate::backend::LinalgBackend;
 use crate::error::LogmeError;
@@ -166,7 +172,10 @@ pub fn parc<B: LinalgBackend + ?Sized>(
                 .into(),
         )
     })?;
-    Ok(ParcResult { value: 100.0 * rho, n_dims: used_dims })
+    Ok(ParcResult {
+        value: 100.0 * rho,
+        n_dims: used_dims,
+    })
 }
 
 /// The level of every ordered pair of present classes (`[P, P]`, row-major) and the R_y value
@@ -254,7 +263,10 @@ fn pca_scores<B: LinalgBackend + ?Sized>(
             if lambda > threshold {
                 kept[comp] = true;
                 let inv_sigma = 1.0 / lambda.sqrt();
-                for (l, u) in left[comp * n..(comp + 1) * n].iter_mut().zip(eigen.vector(idx)) {
+                for (l, u) in left[comp * n..(comp + 1) * n]
+                    .iter_mut()
+                    .zip(eigen.vector(idx))
+                {
                     *l = u * inv_sigma;
                 }
             }
@@ -356,8 +368,11 @@ fn spearman_against_levels(pairs: &mut [(f64, u32)], level_values: &[f64]) -> Op
         *rank = (2 * below + count + 1) as f64 / 2.0 - mean_rank;
         below += count;
     }
-    let level_spread: f64 =
-        level_ranks.iter().zip(&level_counts).map(|(r, &c)| c as f64 * r * r).sum();
+    let level_spread: f64 = level_ranks
+        .iter()
+        .zip(&level_counts)
+        .map(|(r, &c)| c as f64 * r * r)
+        .sum();
     if level_spread == 0.0 {
         return None;
     }
@@ -380,7 +395,11 @@ fn spearman_against_levels(pairs: &mut [(f64, u32)], level_values: &[f64]) -> Op
     if spread == 0.0 {
         return None;
     }
-    let covariance: f64 = level_ranks.iter().zip(&level_sums).map(|(r, s)| r * s).sum();
+    let covariance: f64 = level_ranks
+        .iter()
+        .zip(&level_sums)
+        .map(|(r, s)| r * s)
+        .sum();
     Some(covariance / (spread * level_spread).sqrt())
 }
 

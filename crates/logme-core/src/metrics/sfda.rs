@@ -32,8 +32,15 @@
 //! - The reference needs labels exactly 0..C−1: with a gap its class loop compares re-indexed
 //!   ids with original ones, a class gets no rows and it fails (scipy: "array must not contain
 //!   infs or NaNs"). Here the labels that occur are mapped, in increasing order, onto 0..C−1
-//!   first, which gives the reference's value on the relabelled input; [`SfdaResult::labels_remapped`]
-//!   reports it.
+//!   first, which gives the reference's value on the relabelled input;
+//!   [`SfdaResult::labels_remapped`] reports it.
+//!
+//! # Limitations
+//!
+//! The shrinkage λ = exp(−5·λ̂) depends on the scale of the features (rescaling them changes the
+//! score), and with λ near 10⁻¹⁰ the shrunk covariance can have a condition number near 10¹⁰, so
+//! scores of nearly separable classes saturate at 1; both are properties of the method, kept to
+//! match the reference (agreement ≤ 2·10⁻¹⁰ on the fixtures).
 
 use crate::backend::LinalgBackend;
 use crate::error::LogmeError;
@@ -83,9 +90,16 @@ pub fn sfda<B: LinalgBackend + ?Sized>(
         }
     }
     let labels_remapped = class_counts.len() != counts.len();
-    let ids: Vec<u32> = labels.ids().iter().map(|&id| contiguous[id as usize]).collect();
+    let ids: Vec<u32> = labels
+        .ids()
+        .iter()
+        .map(|&id| contiguous[id as usize])
+        .collect();
     let n_classes = class_counts.len();
-    let log_priors: Vec<f64> = class_counts.iter().map(|&c| (c as f64 / n as f64).ln()).collect();
+    let log_priors: Vec<f64> = class_counts
+        .iter()
+        .map(|&c| (c as f64 / n as f64).ln())
+        .collect();
 
     // First fit: adaptive shrinkage, LDA probabilities, then the softening second softmax.
     let x = widen(&features);
@@ -106,14 +120,20 @@ pub fn sfda<B: LinalgBackend + ?Sized>(
         .means
         .chunks_exact(d)
         .flat_map(|mean| {
-            mean_sum.iter().zip(mean).map(|(s, m)| (s - m) / (n_classes - 1) as f64)
+            mean_sum
+                .iter()
+                .zip(mean)
+                .map(|(s, m)| (s - m) / (n_classes - 1) as f64)
         })
         .collect();
     let mut mixed = x;
     for (row_idx, row) in mixed.chunks_exact_mut(d).enumerate() {
         let class_idx = ids[row_idx] as usize;
         let weight = probs[row_idx * n_classes + class_idx];
-        for (v, o) in row.iter_mut().zip(&others[class_idx * d..(class_idx + 1) * d]) {
+        for (v, o) in row
+            .iter_mut()
+            .zip(&others[class_idx * d..(class_idx + 1) * d])
+        {
             *v = weight * *v + (1.0 - weight) * o;
         }
     }
@@ -130,9 +150,16 @@ pub fn sfda<B: LinalgBackend + ?Sized>(
         Some(first.shrinkage),
     )?;
     let probs = second.probabilities(backend, &mixed, n);
-    let total: f64 =
-        ids.iter().enumerate().map(|(row_idx, &c)| probs[row_idx * n_classes + c as usize]).sum();
-    Ok(SfdaResult { value: total / n as f64, shrinkage: first.shrinkage, labels_remapped })
+    let total: f64 = ids
+        .iter()
+        .enumerate()
+        .map(|(row_idx, &c)| probs[row_idx * n_classes + c as usize])
+        .sum();
+    Ok(SfdaResult {
+        value: total / n as f64,
+        shrinkage: first.shrinkage,
+        labels_remapped,
+    })
 }
 
 /// A fitted LDA with shrunk within-class covariance.
@@ -165,7 +192,10 @@ impl Lda {
         // Class means and the within-class covariance (1/N)·Σₙ (xₙ − m_yₙ)(xₙ − m_yₙ)ᵀ.
         let mut means = vec![0.0; n_classes * d];
         for (row, &c) in x.chunks_exact(d).zip(ids) {
-            for (m, v) in means[c as usize * d..(c as usize + 1) * d].iter_mut().zip(row) {
+            for (m, v) in means[c as usize * d..(c as usize + 1) * d]
+                .iter_mut()
+                .zip(row)
+            {
                 *m += v;
             }
         }
@@ -176,7 +206,10 @@ impl Lda {
         }
         let mut within = x.to_vec();
         for (row, &c) in within.chunks_exact_mut(d).zip(ids) {
-            for (v, m) in row.iter_mut().zip(&means[c as usize * d..(c as usize + 1) * d]) {
+            for (v, m) in row
+                .iter_mut()
+                .zip(&means[c as usize * d..(c as usize + 1) * d])
+            {
                 *v -= m;
             }
         }
@@ -204,7 +237,7 @@ impl Lda {
 
         // coef = M·S_w'⁻¹ = ((M·V)·Λ⁻¹)·Vᵀ.
         let eigen = symmetric_eigen(backend, &s_w, d)?;
-        if let Some(bad) = eigen.values.iter().find(|l| !(**l > 0.0)) {
+        if let Some(bad) = eigen.values.iter().find(|l| **l <= 0.0 || l.is_nan()) {
             return Err(unscorable(
                 "sfda",
                 format!(
@@ -237,11 +270,23 @@ impl Lda {
             .zip(log_priors)
             .map(|((m, a), lp)| -0.5 * m.iter().zip(a).map(|(p, q)| p * q).sum::<f64>() + lp)
             .collect();
-        Ok(Self { n_classes, n_features: d, means, coef, intercept, shrinkage })
+        Ok(Self {
+            n_classes,
+            n_features: d,
+            means,
+            coef,
+            intercept,
+            shrinkage,
+        })
     }
 
     /// Softmax of the LDA scores, `[N, C]` row-major.
-    fn probabilities<B: LinalgBackend + ?Sized>(&self, backend: &B, x: &[f64], n: usize) -> Vec<f64> {
+    fn probabilities<B: LinalgBackend + ?Sized>(
+        &self,
+        backend: &B,
+        x: &[f64],
+        n: usize,
+    ) -> Vec<f64> {
         let (c, d) = (self.n_classes, self.n_features);
         let mut logits = vec![0.0; n * c];
         backend.gemm(
@@ -262,7 +307,9 @@ impl Lda {
 /// λ̂ = uᵀ A w after `iterations` rounds of w = Au/‖Au‖, u = Aw/‖Aw‖ from u = A·1.
 fn power_iteration(a: &[f64], d: usize, iterations: usize) -> f64 {
     let mat_vec = |v: &[f64]| -> Vec<f64> {
-        a.chunks_exact(d).map(|row| row.iter().zip(v).map(|(p, q)| p * q).sum()).collect()
+        a.chunks_exact(d)
+            .map(|row| row.iter().zip(v).map(|(p, q)| p * q).sum())
+            .collect()
     };
     let normalized = |v: Vec<f64>| -> Vec<f64> {
         let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();

@@ -17,13 +17,13 @@
 //! value  = tr( Σₐ⁺ · (1 − a)·cov(G) )
 //! ```
 //!
-//! The shrinkage follows scikit-learn's `ledoit_wolf_shrinkage` term by term. The covariance of
-//! the features is divided by N while that of the class means is divided by N − 1, as in the
-//! reference: with a = 0 the value is N/(N − 1) times [`crate::metrics::h_score()`]. The mismatch is
-//! kept so that published numbers are reproduced. Σₐ shares the eigenvectors of XᵀX, so one
-//! eigen-decomposition gives everything; the pseudo-inverse cutoff is the one of the H-score.
-//! When δ = 0 (S is already a multiple of the identity, where the reference divides 0 by 0)
-//! a = 0 is used: shrinking towards m·I then changes nothing.
+//! The shrinkage follows scikit-learn's `ledoit_wolf_shrinkage` term by term. The covariance of the
+//! features is divided by N while that of the class means is divided by N − 1, as in the reference:
+//! with a = 0 the value is N/(N − 1) times [`crate::metrics::h_score()`]. The mismatch is kept so
+//! that published numbers are reproduced. Σₐ shares the eigenvectors of XᵀX, so one
+//! eigen-decomposition gives everything; the pseudo-inverse cutoff is the one of the H-score. When
+//! δ = 0 (S is already a multiple of the identity, where the reference divides 0 by 0) a = 0 is
+//! used: shrinking towards m·I then changes nothing.
 
 use crate::backend::LinalgBackend;
 use crate::error::LogmeError;
@@ -73,16 +73,24 @@ pub fn shrinkage_h_score<B: LinalgBackend + ?Sized>(
     let mean_variance = trace_sum / d_f;
     let delta_sum = scatter.scatter.iter().map(|g| g * g).sum::<f64>() / (n_f * n_f);
     let beta = (beta_sum / n_f - delta_sum) / (d_f * n_f);
-    let delta = (delta_sum - 2.0 * mean_variance * trace_sum + d_f * mean_variance * mean_variance)
-        / d_f;
+    let delta =
+        (delta_sum - 2.0 * mean_variance * trace_sum + d_f * mean_variance * mean_variance) / d_f;
     let beta = beta.min(delta);
-    let shrinkage = if beta == 0.0 || delta == 0.0 { 0.0 } else { beta / delta };
+    let shrinkage = if beta == 0.0 || delta == 0.0 {
+        0.0
+    } else {
+        beta / delta
+    };
 
     // Eigenvalues of the shrunk covariance; its target m·I uses tr(S)/D as the reference does.
     let trace_s: f64 = (0..d).map(|i| scatter.scatter[i * d + i]).sum::<f64>() / n_f;
     let target = shrinkage * trace_s / d_f;
-    let shrunk: Vec<f64> =
-        scatter.eigen.values.iter().map(|l| (1.0 - shrinkage) * l / n_f + target).collect();
+    let shrunk: Vec<f64> = scatter
+        .eigen
+        .values
+        .iter()
+        .map(|l| (1.0 - shrinkage) * l / n_f + target)
+        .collect();
     let largest = shrunk.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
     let cutoff = pinv_cutoff(largest, n, d, H_SCORE_RCOND);
 

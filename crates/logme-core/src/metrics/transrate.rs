@@ -10,8 +10,10 @@
 //! ```
 //!
 //! ε is used as the reference uses it (the paper writes ε² for the same number). The
-//! determinant is taken from the eigenvalues of MᵀM, or of MMᵀ when M has fewer rows than
-//! columns (det(I + MᵀM/s) = det(I + MMᵀ/s)).
+//! log-determinant comes from the Cholesky factor of I + MᵀM/(n_M ε), or of I + MMᵀ/(n_M ε)
+//! when M has fewer rows than columns (the two determinants are equal); MᵀM, MMᵀ and the
+//! factorization come from the backend. The matrix has eigenvalues ≥ 1, so the factorization
+//! is always stable.
 //!
 //! # Absent class ids
 //!
@@ -19,15 +21,19 @@
 //! does. An id without samples has n_M = 0: the reference divides by zero and raises
 //! `ZeroDivisionError`. [`transrate`] returns [`LogmeError::Unscorable`] naming the id instead;
 //! build the labels with [`crate::LabelPolicy::Remap`] to score the classes that occur.
+//!
+//! # Limitations
+//!
+//! The coding rate is not invariant to the feature scale (ε is absolute), so compare TransRate
+//! only across models whose features have comparable scales, as the paper does.
 
-use crate::backend::LinalgBackend;
+use crate::backend::{BackendErrorKind, LinalgBackend};
 use crate::error::LogmeError;
 use crate::metrics::common::{
-    center_columns, check_features_and_labels, column_means, gram, row_gram, symmetric_eigen,
-    unscorable, widen,
+    center_columns, check_features_and_labels, column_means, gram, row_gram, unscorable, widen,
 };
 use crate::targets::ClassLabels;
-use crate::views::FeatureMatrix;
+use crate::views::{FeatureMatrix, MatMut};
 
 /// The distortion ε of the coding rate, as the reference uses it.
 pub const TRANSRATE_EPS: f64 = 1e-4;
@@ -88,7 +94,11 @@ pub fn transrate<B: LinalgBackend + ?Sized>(
     }
     let mean_class_rate =
         coding_rate_per_class.iter().sum::<f64>() / coding_rate_per_class.len() as f64;
-    Ok(TransRate { value: coding_rate_all - mean_class_rate, coding_rate_all, coding_rate_per_class })
+    Ok(TransRate {
+        value: coding_rate_all - mean_class_rate,
+        coding_rate_all,
+        coding_rate_per_class,
+    })
 }
 
 /// R(M) = ½ ln det(I + MᵀM/(n ε)) for a packed row-major `[n_rows, n_cols]` matrix, `n_rows ≥ 1`.
@@ -103,9 +113,21 @@ fn coding_rate<B: LinalgBackend + ?Sized>(
     } else {
         (gram(backend, m, n_rows, n_cols), n_cols)
     };
-    let eigen = symmetric_eigen(backend, &product, size)?;
-    let scale = n_rows as f64 * TRANSRATE_EPS;
-    // Eigenvalues of a Gram matrix are ≥ 0; round-off below zero is clamped.
-    let log_det: f64 = eigen.values.iter().map(|l| (l.max(0.0) / scale).ln_1p()).sum();
-    Ok(0.5 * log_det)
+    // I + product/(n ε) has eigenvalues ≥ 1: its Cholesky factor always exists.
+    let scale = 1.0 / (n_rows as f64 * TRANSRATE_EPS);
+    let mut shifted: Vec<f64> = product.iter().map(|v| v * scale).collect();
+    for i in 0..size {
+        shifted[i * size + i] += 1.0;
+    }
+    backend
+        .cholesky(MatMut::row_major(&mut shifted, size, size))
+        .map_err(|err| match err.kind {
+            BackendErrorKind::NotPositiveDefinite { index } => unscorable(
+                "transrate",
+                format!("I + MᵀM/(nε) lost positive definiteness at pivot {index} to round-off"),
+            ),
+            _ => LogmeError::Backend(err),
+        })?;
+    // ½ ln det = ½ · 2 Σ ln Lᵢᵢ.
+    Ok((0..size).map(|i| shifted[i * size + i].ln()).sum())
 }
