@@ -38,19 +38,23 @@ impl Default for Backend {
 }
 
 impl Backend {
-    /// Names of the backends compiled into this build, the default first.
+    /// Names of the backends compiled into this build, the default first (`naive` only when no
+    /// library backend is compiled; [`Backend::from_name`] accepts it in any build).
     pub fn available() -> Vec<&'static str> {
         let compiled = [
             (cfg!(feature = "faer"), "faer"),
             (cfg!(feature = "lapack"), "lapack"),
             (cfg!(feature = "nalgebra"), "nalgebra"),
-            (true, "naive"),
         ];
-        compiled
+        let mut names: Vec<&'static str> = compiled
             .iter()
             .filter(|(on, _)| *on)
             .map(|(_, name)| *name)
-            .collect()
+            .collect();
+        if names.is_empty() {
+            names.push("naive");
+        }
+        names
     }
 
     fn default_with_threads(threads: usize) -> Self {
@@ -80,10 +84,17 @@ impl Backend {
             #[cfg(feature = "lapack")]
             "lapack" => Ok(Backend::Lapack(logme_lapack::LapackBackend)),
             "naive" => Ok(Backend::Naive(NaiveBackend)),
-            other => Err(LogmeError::InvalidArgument(format!(
-                "unknown or not compiled backend '{other}'; this build has: {}",
-                Self::available().join(", ")
-            ))),
+            other => {
+                let hint = if ["faer", "nalgebra", "lapack"].contains(&other) {
+                    format!(" (rebuild with the cargo feature `{other}` to add it)")
+                } else {
+                    String::new()
+                };
+                Err(LogmeError::InvalidArgument(format!(
+                    "backend '{other}' is not in this build{hint}; this build has: {}",
+                    Self::available().join(", ")
+                )))
+            }
         }
     }
 

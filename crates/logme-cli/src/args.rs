@@ -74,12 +74,14 @@ pub struct FitArgs {
     /// `reference` reproduces the official code; `exact` computes the true maximum evidence.
     #[arg(long, value_enum, default_value_t = ModeArg::Reference)]
     pub mode: ModeArg,
-    /// Linear-algebra backend (those compiled into this build).
+    /// Linear-algebra backend: faer (default), nalgebra or lapack, as compiled into this build
+    /// (cargo features `nalgebra`, `lapack`).
     #[arg(long, default_value_t = logme::Backend::available()[0].to_string())]
     pub backend: String,
-    /// Threads for the products and decompositions (0 = all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    /// Threads for the products and decompositions (0 = all cores; at most 1024). On a machine
+    /// shared with other jobs, 1 is often faster.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
     /// How to treat class labels that are not exactly 0..C-1.
     #[arg(long, value_enum, default_value_t = LabelPolicyArg::Reference)]
     pub label_policy: LabelPolicyArg,

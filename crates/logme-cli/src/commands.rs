@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// The configured builder for these options.
 pub fn builder(fit: &FitArgs) -> Result<LogMe> {
-    let backend = Backend::from_name(&fit.backend, fit.threads)?;
+    let backend = Backend::from_name(&fit.backend, usize::from(fit.threads))?;
     let method = match fit.method {
         MethodArg::FixedPoint => Method::FixedPoint,
         MethodArg::Icml => Method::Icml,
@@ -144,7 +144,22 @@ fn predict(args: &PredictArgs) -> Result<()> {
         &targets,
         &args.labels,
     )?;
+    if let Some(path) = &args.output
+        && path.extension().and_then(|e| e.to_str()) != Some("npy")
+    {
+        bail!(
+            "predictions are written as .npy, but `{}` has another extension; name the output \
+             file *.npy",
+            path.display()
+        );
+    }
     let test = FeatureFile::open(&args.test, args.fit.key.as_deref())?;
+    if test.n_samples() == 0 {
+        bail!(
+            "`{}` has no rows; give at least one test sample",
+            args.test.display()
+        );
+    }
     let prediction = logme
         .predict(&fit, test.matrix())
         .with_context(|| format!("predicting on `{}`", args.test.display()))?;
@@ -237,10 +252,23 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
             );
         }
         if labels.is_none() {
-            labels = ["labels.npy", "labels.csv", "labels.txt", "labels.tsv"]
+            let found: Vec<PathBuf> = ["labels.npy", "labels.csv", "labels.txt", "labels.tsv"]
                 .iter()
                 .map(|f| dir.join(f))
-                .find(|p| p.is_file());
+                .filter(|p| p.is_file())
+                .collect();
+            if found.len() > 1 {
+                bail!(
+                    "`{}` has several label files ({}); keep one, or choose with --labels",
+                    dir.display(),
+                    found
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            labels = found.into_iter().next();
             if labels.is_none() {
                 bail!(
                     "`{}` has no labels.npy (or labels.csv/.txt); add one or pass --labels",
@@ -261,7 +289,11 @@ fn rank_inputs(args: &RankArgs) -> Result<RankInputs> {
                 .with_context(|| format!("listing `{}`", features_dir.display()))?
                 .path();
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if path.is_file() && FEATURE_EXTENSIONS.contains(&ext) {
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if path.is_file() && !hidden && FEATURE_EXTENSIONS.contains(&ext) {
                 let name = path
                     .file_stem()
                     .and_then(|s| s.to_str())
@@ -331,7 +363,20 @@ fn rank(args: &RankArgs) -> Result<()> {
         Some(path) => read::read_transfer_csv(path)?.into_iter().collect(),
         None => BTreeMap::new(),
     };
+    let mut notes = output::Notes::default();
     if let Some(path) = &inputs.transfer {
+        let extra: Vec<&str> = accuracies
+            .keys()
+            .filter(|m| !inputs.candidates.iter().any(|c| &c.name == *m))
+            .map(String::as_str)
+            .collect();
+        if !extra.is_empty() {
+            notes.important(format!(
+                "`{}` lists models that are not candidates, ignored: {}",
+                path.display(),
+                extra.join(", ")
+            ));
+        }
         for c in &inputs.candidates {
             if !accuracies.contains_key(&c.name) {
                 bail!(
@@ -353,7 +398,6 @@ fn rank(args: &RankArgs) -> Result<()> {
         bar
     });
     let mut ranked = Vec::with_capacity(inputs.candidates.len());
-    let mut notes = output::Notes::default();
     for candidate in &inputs.candidates {
         if let Some(bar) = &progress {
             bar.set_message(candidate.name.clone());
@@ -401,6 +445,7 @@ fn rank(args: &RankArgs) -> Result<()> {
             let pairs: Vec<(f64, f64)> = ranked
                 .iter()
                 .filter_map(|r| Some((r.scores[metric]?, r.accuracy?)))
+                .filter(|(score, _)| score.is_finite())
                 .collect();
             let (s, a): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
             let value: Option<RankCorrelations> = if s.len() >= 2 {

@@ -26,7 +26,8 @@ pub struct Notes {
 }
 
 impl Notes {
-    fn important(&mut self, note: String) {
+    /// Adds a note printed always.
+    pub fn important(&mut self, note: String) {
         if !self.important.contains(&note) {
             self.important.push(note);
         }
@@ -65,6 +66,18 @@ impl Notes {
             );
         }
     }
+}
+
+/// Renders a CSV table with the csv crate, which quotes fields that need it.
+fn csv_text(header: &[&str], rows: &[Vec<String>]) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
+    for row in rows {
+        writer.write_record(row)?;
+    }
+    Ok(String::from_utf8(
+        writer.into_inner().map_err(|e| anyhow!("{e}"))?,
+    )?)
 }
 
 /// Writes `text` to stdout in one piece; a failed write is an error, not a panic.
@@ -181,10 +194,11 @@ pub fn score_metric(
         return Ok(Some(fit.score));
     }
     let Some(labels) = targets.as_classes() else {
-        bail!(
-            "{metric} scores classification labels only; use --metrics logme for {} targets",
+        notes.important(format!(
+            "{metric} scores classification labels only and was skipped for {} targets",
             targets.task().name()
-        );
+        ));
+        return Ok(None);
     };
     let source;
     let probabilities = if id.needs_source_probabilities() {
@@ -281,15 +295,33 @@ pub fn print_score(fit: &Fit, backend: &str, seconds: f64, format: Format) -> Re
             emit(&(serde_json::to_string_pretty(&value)? + "\n"))?;
         }
         Format::Csv => {
-            let mut text = String::from("column,evidence,alpha,beta,iterations,converged\n");
+            // One row per target column; the score (their mean) repeats on every row.
+            let mut rows = Vec::new();
             for (i, c) in fit.columns.iter().enumerate() {
-                writeln!(
-                    text,
-                    "{i},{},{},{},{},{}",
-                    c.evidence, c.alpha, c.beta, c.iterations, c.converged
-                )?;
+                rows.push(vec![
+                    i.to_string(),
+                    fit.score.to_string(),
+                    c.evidence.to_string(),
+                    c.alpha.to_string(),
+                    c.beta.to_string(),
+                    c.iterations.to_string(),
+                    c.converged.to_string(),
+                    c.reference_gap.to_string(),
+                    c.unbounded.to_string(),
+                ]);
             }
-            emit(&text)?;
+            let header = [
+                "column",
+                "score",
+                "evidence",
+                "alpha",
+                "beta",
+                "iterations",
+                "converged",
+                "reference_gap",
+                "unbounded",
+            ];
+            emit(&csv_text(&header, &rows)?)?;
         }
         Format::Table => {
             let mut text = String::new();
@@ -392,30 +424,32 @@ pub fn print_rank(
             emit(&(serde_json::to_string_pretty(&value)? + "\n"))?;
         }
         Format::Csv => {
-            let mut text = String::from("rank,model");
-            for m in metrics {
-                write!(text, ",{m}")?;
+            let mut header = vec!["rank".to_string(), "model".to_string()];
+            header.extend(metrics.iter().cloned());
+            header.extend(["n_samples", "n_features", "seconds"].map(String::from));
+            if has_accuracy {
+                header.push("accuracy".to_string());
             }
-            text.push_str(",n_samples,n_features,seconds,accuracy\n");
+            let mut rows = Vec::new();
             for (i, r) in ranked.iter().enumerate() {
-                write!(text, "{},{}", i + 1, r.model)?;
-                for m in metrics {
-                    write!(
-                        text,
-                        ",{}",
-                        r.scores[m].map_or(String::new(), |v| v.to_string())
-                    )?;
+                let mut row = vec![(i + 1).to_string(), r.model.clone()];
+                row.extend(
+                    metrics
+                        .iter()
+                        .map(|m| r.scores[m].map_or(String::new(), |v| v.to_string())),
+                );
+                row.extend([
+                    r.n_samples.to_string(),
+                    r.n_features.to_string(),
+                    format!("{:.6}", r.seconds),
+                ]);
+                if has_accuracy {
+                    row.push(r.accuracy.map_or(String::new(), |a| a.to_string()));
                 }
-                writeln!(
-                    text,
-                    ",{},{},{:.6},{}",
-                    r.n_samples,
-                    r.n_features,
-                    r.seconds,
-                    r.accuracy.map_or(String::new(), |a| a.to_string())
-                )?;
+                rows.push(row);
             }
-            emit(&text)?;
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            emit(&csv_text(&header, &rows)?)?;
         }
         Format::Table => {
             let width = ranked
@@ -476,7 +510,10 @@ pub fn print_rank(
                             fmt_value(c.pearson),
                             fmt_value(Some(c.top1_regret))
                         )?,
-                        None => writeln!(text, "{m:<18}  (fewer than two models scored)")?,
+                        None => writeln!(
+                            text,
+                            "{m:<18}  undefined: fewer than two models with a finite score and an accuracy"
+                        )?,
                     }
                 }
             }

@@ -532,7 +532,17 @@ fn bad_inputs_give_one_clear_line_and_a_failure_code() {
     ]);
     assert_one_line_error(&out, &["huge.npy", "largest label"]);
 
-    // rank: an empty features folder, and a model name given twice.
+    // rank: two label files, an empty features folder, and a model name given twice.
+    let twice = t.join("twice");
+    std::fs::create_dir_all(twice.join("features")).unwrap();
+    std::fs::copy(&labels_path, twice.join("labels.npy")).unwrap();
+    std::fs::write(twice.join("labels.csv"), "0\n1\n").unwrap();
+    std::fs::copy(&good, twice.join("features/good.npy")).unwrap();
+    assert_one_line_error(
+        &logme(&["rank", twice.to_str().unwrap()]),
+        &["several label files"],
+    );
+
     let dataset = t.join("dataset");
     std::fs::create_dir_all(dataset.join("features")).unwrap();
     std::fs::copy(&labels_path, dataset.join("labels.npy")).unwrap();
@@ -546,6 +556,36 @@ fn bad_inputs_give_one_clear_line_and_a_failure_code() {
         &format!("a={}", good.display()),
     ]);
     assert_one_line_error(&out, &["`a`", "twice"]);
+
+    // Features whose Gram matrix overflows f64.
+    let huge_scale: Vec<f64> = data.iter().map(|&v| f64::from(v) * 1e200).collect();
+    let overflow = t.join("overflow.npy");
+    write_npy(&overflow, "<f8", false, &[50, 6], &f64_bytes(&huge_scale));
+    assert_one_line_error(
+        &score(&overflow, &[]),
+        &["overflow.npy", "range of f64", "rescale"],
+    );
+
+    // Predictions go to .npy files only, and nothing is written on refusal.
+    let csv_out = t.join("pred.csv");
+    let out = logme(&[
+        "predict",
+        "--features",
+        good.to_str().unwrap(),
+        "--labels",
+        lbl,
+        "--test",
+        good.to_str().unwrap(),
+        "--output",
+        csv_out.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, &["pred.csv", ".npy"]);
+    assert!(!csv_out.exists());
+
+    // An absurd thread count is a usage error (exit code 2).
+    let out = score(&good, &["--threads", "100000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 
     // rank fails as a whole, without partial output, when one candidate is bad.
     std::fs::copy(&good, dataset.join("features/good.npy")).unwrap();

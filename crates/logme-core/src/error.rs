@@ -69,7 +69,10 @@ pub enum LogmeError {
         value: i128,
     },
     /// A class label given as a float is not an integer.
-    #[error("label at row {row} is {value}, not an integer; class labels must be whole numbers")]
+    #[error(
+        "label at row {row} is {value}, not an integer; class labels must be whole numbers (for \
+         real-valued targets use the regression task)"
+    )]
     FractionalLabel {
         /// Row of the first bad label.
         row: usize,
@@ -90,7 +93,7 @@ pub enum LogmeError {
     /// Labels are not exactly `0..C-1` and the policy rejects gaps.
     #[error(
         "label {missing} never occurs although labels go up to {max_label}; pass labels 0..C-1 \
-         without gaps or ask for remapping"
+         without gaps or remap them (`--label-policy remap`, `LabelPolicy::Remap`)"
     )]
     MissingLabel {
         /// The smallest absent label.
@@ -136,6 +139,17 @@ pub enum LogmeError {
         metric: &'static str,
         /// Why, and what to do.
         reason: String,
+    },
+    /// The values are so large or so small that FᵀF or ‖y‖² leaves the f64 range.
+    #[error(
+        "{what} leave the range of f64 (a magnitude of {magnitude:e}); rescale them (for example \
+         standardize the columns) and score again"
+    )]
+    OutOfRange {
+        /// `features` or `targets`.
+        what: &'static str,
+        /// The offending magnitude (a product entry, or a value whose square leaves the range).
+        magnitude: f64,
     },
     /// An invalid argument.
     #[error("{0}")]

@@ -60,6 +60,8 @@ impl Spectrum {
     ) -> Result<Self, LogmeError> {
         let d = stats.n_features();
         let t = stats.n_targets();
+        check_range("features", stats.gram())?;
+        check_range("targets", stats.target_sq_norms())?;
         let mut values = vec![0.0; d];
         let mut vectors = vec![0.0; d * d];
         backend.eigh(
@@ -100,6 +102,7 @@ impl Spectrum {
         for_each_column_block_at(features, |_, block| {
             backend.gram_rows(block, MatMut::col_major(&mut k_mat, n, n));
         });
+        check_range("features", &k_mat)?;
         let mut values = vec![0.0; n];
         let mut u = vec![0.0; n * n];
         backend.eigh(
@@ -134,6 +137,7 @@ impl Spectrum {
         for (col, acc) in y_sq.iter_mut().enumerate() {
             *acc = (0..n).map(|row| targets.value(row, col).powi(2)).sum();
         }
+        check_range("targets", &y_sq)?;
         let mut spectrum = Spectrum {
             path: SolvePath::RowGram,
             n_samples: n,
@@ -192,6 +196,24 @@ impl Spectrum {
             }
         }
     }
+}
+
+/// Refuses products that overflowed, or whose nonzero entries all underflowed to subnormals:
+/// past either the decomposition would return noise.
+fn check_range(what: &'static str, values: &[f64]) -> Result<(), LogmeError> {
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if !largest.is_finite() || (largest > 0.0 && largest < f64::MIN_POSITIVE * 1e10) {
+        let shown = if largest.is_finite() {
+            largest
+        } else {
+            f64::MAX
+        };
+        return Err(LogmeError::OutOfRange {
+            what,
+            magnitude: shown,
+        });
+    }
+    Ok(())
 }
 
 /// Calls `f(start, block)` with the features as f64 column blocks `[N, width]` starting at column

@@ -356,6 +356,16 @@ fn check_matrix(values: &[f64], n_rows: usize, n_cols: usize) -> Result<(), Logm
             value: values[pos],
         });
     }
+    // Squares of these would overflow or vanish, and ‖y‖² with them.
+    if let Some(v) = values
+        .iter()
+        .find(|v| **v != 0.0 && !(1e-150..=1e150).contains(&v.abs()))
+    {
+        return Err(LogmeError::OutOfRange {
+            what: "targets",
+            magnitude: v.abs(),
+        });
+    }
     Ok(())
 }
 
