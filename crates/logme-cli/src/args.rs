@@ -88,7 +88,7 @@ pub struct FitArgs {
     /// Array name inside .npz or .safetensors label files.
     #[arg(long)]
     pub labels_key: Option<String>,
-    /// Array name inside .npz or .safetensors feature files.
+    /// Array name inside .npz or .safetensors feature files (the same name for every file).
     #[arg(long)]
     pub key: Option<String>,
 }

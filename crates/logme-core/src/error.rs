@@ -61,7 +61,10 @@ pub enum LogmeError {
         value: f64,
     },
     /// A class label is negative.
-    #[error("label at row {row} is {value}; class labels must be non-negative integers")]
+    #[error(
+        "label at row {row} is {value}; class labels must be non-negative integers, or remap them \
+         (`--label-policy remap`, `LabelPolicy::Remap`)"
+    )]
     NegativeLabel {
         /// Row of the first negative label.
         row: usize,

@@ -37,7 +37,8 @@ pub enum LabelPolicy {
     Reference,
     /// Refuse labels with gaps, naming the smallest missing label.
     Reject,
-    /// Map the distinct labels, in increasing order, onto `0..C-1`.
+    /// Map the distinct labels, in increasing order, onto `0..C-1` (negative labels such as
+    /// `-1`/`1` included).
     Remap,
 }
 
@@ -146,7 +147,8 @@ impl Targets {
     /// Class labels under the given policy.
     ///
     /// # Errors
-    /// [`LogmeError::NegativeLabel`], [`LogmeError::FractionalLabel`], and under the reference
+    /// [`LogmeError::NegativeLabel`] (except when remapping), [`LogmeError::FractionalLabel`],
+    /// and under the reference
     /// policy [`LogmeError::LabelTooLarge`] when `max + 1` exceeds the number of samples (most
     /// classes would be empty: the labels are ids, not class indices); under
     /// [`LabelPolicy::Reject`], [`LogmeError::MissingLabel`].
@@ -154,7 +156,9 @@ impl Targets {
         let mut ints = Vec::with_capacity(labels.len());
         for (row, label) in labels.iter().enumerate() {
             match label.to_integer() {
-                Ok(v) if v < 0 => return Err(LogmeError::NegativeLabel { row, value: v }),
+                Ok(v) if v < 0 && policy != LabelPolicy::Remap => {
+                    return Err(LogmeError::NegativeLabel { row, value: v });
+                }
                 Ok(v) => ints.push(v),
                 Err(value) => return Err(LogmeError::FractionalLabel { row, value }),
             }
@@ -382,6 +386,8 @@ mod tests {
 
     #[test]
     fn remap_reports_the_mapping_and_reject_names_the_gap() {
+        let signs = Targets::classes_with(&[-1i8, 1, 1, -1], LabelPolicy::Remap).unwrap();
+        assert_eq!(signs.as_classes().unwrap().ids(), &[0, 1, 1, 0]);
         let t = Targets::classes_with(&[10i64, 30, 20, 30], LabelPolicy::Remap).unwrap();
         let c = t.as_classes().unwrap();
         assert_eq!(c.ids(), &[0, 2, 1, 2]);
