@@ -342,7 +342,12 @@ fn map_file(file: &Location) -> Result<Mmap, ReadError> {
     // bytes are treated as plain data (any bit pattern is a valid f32, f64 or u8). The remaining
     // hazard, another process truncating or rewriting the file while it is mapped, is the
     // documented limitation of memory-mapped reading (see the module docs).
-    unsafe { Mmap::map(&handle) }.map_err(io_error)
+    let map = unsafe { Mmap::map(&handle) }.map_err(io_error)?;
+    // Scoring reads the file front to back once: let the kernel read ahead. A refusal costs only
+    // speed, so it is ignored.
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
 }
 
 /// `(n_samples, n_features)` of a 2-D feature array.
