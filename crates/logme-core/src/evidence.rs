@@ -287,7 +287,7 @@ fn exact_unit_scale(col: &Column<'_>) -> ColumnFit {
         let alpha = nm.gamma / nm.m_sq;
         let beta = (n - nm.gamma) / nm.residual_sq;
         let t_new = alpha / beta;
-        if let Some(limit) = noise_free.filter(|_| !(t_new > sigma_max * 1e-14)) {
+        if let Some(limit) = noise_free.filter(|_| t_new.is_nan() || t_new <= sigma_max * 1e-14) {
             return ColumnFit {
                 iterations,
                 ..limit
@@ -325,10 +325,12 @@ fn exact_unit_scale(col: &Column<'_>) -> ColumnFit {
         t_weights: t,
     };
     match noise_free {
-        Some(limit) if !(interior.evidence >= limit.evidence) => ColumnFit {
-            iterations,
-            ..limit
-        },
+        Some(limit) if interior.evidence.is_nan() || interior.evidence < limit.evidence => {
+            ColumnFit {
+                iterations,
+                ..limit
+            }
+        }
         _ => interior,
     }
 }
