@@ -57,6 +57,27 @@ pub struct BenchArgs {
     skip_report: bool,
 }
 
+/// Runs `benches/metrics.rs` and returns its section of `RESULTS.md`.
+fn metrics_markdown() -> Result<String> {
+    eprintln!("$ cargo bench --bench metrics");
+    let output = std::process::Command::new("cargo")
+        .args(["bench", "--bench", "metrics"])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "`cargo bench --bench metrics` failed with {}",
+            output.status
+        );
+    }
+    let table = String::from_utf8_lossy(&output.stdout);
+    Ok(format!(
+        "\n## Transferability metrics, 10000 x 1024 x 100\n\nEach metric once on float32 class \
+         clusters (labels i mod 100; 200 source classes for LEEP and NCE), faer backend, all \
+         cores, same run as above (`benches/metrics.rs`).\n\n{table}"
+    ))
+}
+
 /// Runs the benches and writes the reports.
 ///
 /// # Errors
@@ -106,7 +127,8 @@ pub fn run_bench(root: &Path, args: &BenchArgs) -> Result<()> {
             &shapes,
             started,
         );
-        std::fs::write(root.join("benches/RESULTS.md"), text)?;
+        let metrics = metrics_markdown()?;
+        std::fs::write(root.join("benches/RESULTS.md"), text + &metrics)?;
         eprintln!("bench: wrote benches/RESULTS.md");
     }
 
