@@ -241,69 +241,45 @@ fn solve_lower_triangular_plain(l: MatView<'_>, mut b: MatMut<'_>) {
     }
 }
 
-impl<B: LinalgBackend + ?Sized> LinalgBackend for &B {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn syrk(&self, a: MatView<'_>, g: MatMut<'_>) {
-        (**self).syrk(a, g);
-    }
-    fn gemm_tn(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
-        (**self).gemm_tn(a, b, c);
-    }
-    fn gemm(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
-        (**self).gemm(a, b, c);
-    }
-    fn gram_rows(&self, a: MatView<'_>, k: MatMut<'_>) {
-        (**self).gram_rows(a, k);
-    }
-    fn eigh(
-        &self,
-        a: MatView<'_>,
-        values: &mut [f64],
-        vectors: MatMut<'_>,
-    ) -> Result<(), BackendError> {
-        (**self).eigh(a, values, vectors)
-    }
-    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
-        (**self).cholesky(a)
-    }
-    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
-        (**self).solve_lower_triangular(l, b);
-    }
+/// Forwards every kernel through a pointer type, so `&B`, `Box<B>` and `&dyn LinalgBackend` are
+/// backends too (and keep any override a backend makes).
+macro_rules! forward_backend {
+    ($($pointer:ty),*) => {$(
+        impl<B: LinalgBackend + ?Sized> LinalgBackend for $pointer {
+            fn name(&self) -> &'static str {
+                (**self).name()
+            }
+            fn syrk(&self, a: MatView<'_>, g: MatMut<'_>) {
+                (**self).syrk(a, g);
+            }
+            fn gemm_tn(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
+                (**self).gemm_tn(a, b, c);
+            }
+            fn gemm(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
+                (**self).gemm(a, b, c);
+            }
+            fn gram_rows(&self, a: MatView<'_>, k: MatMut<'_>) {
+                (**self).gram_rows(a, k);
+            }
+            fn eigh(
+                &self,
+                a: MatView<'_>,
+                values: &mut [f64],
+                vectors: MatMut<'_>,
+            ) -> Result<(), BackendError> {
+                (**self).eigh(a, values, vectors)
+            }
+            fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
+                (**self).cholesky(a)
+            }
+            fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
+                (**self).solve_lower_triangular(l, b);
+            }
+        }
+    )*};
 }
 
-impl<B: LinalgBackend + ?Sized> LinalgBackend for Box<B> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn syrk(&self, a: MatView<'_>, g: MatMut<'_>) {
-        (**self).syrk(a, g);
-    }
-    fn gemm_tn(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
-        (**self).gemm_tn(a, b, c);
-    }
-    fn gemm(&self, a: MatView<'_>, b: MatView<'_>, c: MatMut<'_>) {
-        (**self).gemm(a, b, c);
-    }
-    fn gram_rows(&self, a: MatView<'_>, k: MatMut<'_>) {
-        (**self).gram_rows(a, k);
-    }
-    fn eigh(
-        &self,
-        a: MatView<'_>,
-        values: &mut [f64],
-        vectors: MatMut<'_>,
-    ) -> Result<(), BackendError> {
-        (**self).eigh(a, values, vectors)
-    }
-    fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
-        (**self).cholesky(a)
-    }
-    fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
-        (**self).solve_lower_triangular(l, b);
-    }
-}
+forward_backend!(&B, Box<B>);
 
 /// A plain-loop reference implementation of every kernel.
 ///
