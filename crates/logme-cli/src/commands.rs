@@ -82,7 +82,8 @@ pub fn load_targets(path: &Path, fit: &FitArgs) -> Result<Targets> {
     }
 }
 
-fn check_lengths(
+/// Refuses features and labels of different lengths, naming both files.
+pub fn check_lengths(
     features: &FeatureFile,
     path: &Path,
     targets: &Targets,

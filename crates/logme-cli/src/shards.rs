@@ -13,7 +13,7 @@ use logme_cli::read::{self, FeatureFile};
 use serde_json::{Value, json};
 
 use crate::args::{MergeArgs, StatsArgs};
-use crate::commands::{builder, load_targets};
+use crate::commands::{builder, check_lengths, load_targets};
 
 const FORMAT: &str = "logme-stats";
 
@@ -22,16 +22,7 @@ pub fn save(args: &StatsArgs) -> Result<()> {
     let logme = builder(&args.fit)?;
     let targets = load_targets(&args.labels, &args.fit)?;
     let features = FeatureFile::open(&args.features, args.fit.key.as_deref())?;
-    if features.n_samples() != targets.n_samples() {
-        bail!(
-            "`{}` has {} rows but `{}` has {} labels; features and labels must describe the same \
-             samples in the same order",
-            args.features.display(),
-            features.n_samples(),
-            args.labels.display(),
-            targets.n_samples()
-        );
-    }
+    check_lengths(&features, &args.features, &targets, &args.labels)?;
     let stats = SufficientStats::from_data(logme.linalg(), features.matrix(), &targets)
         .with_context(|| format!("accumulating `{}`", args.features.display()))?;
     let (d, t) = (stats.n_features(), stats.n_targets());

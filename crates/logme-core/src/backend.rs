@@ -241,6 +241,59 @@ fn solve_lower_triangular_plain(l: MatView<'_>, mut b: MatMut<'_>) {
     }
 }
 
+/// Shape checks shared by every backend: a mismatch is a bug in the calling crate, so these
+/// panic (pointing at the kernel's caller) rather than return an error.
+pub mod shapes {
+    use crate::views::{MatMut, MatView};
+
+    /// `a` is `[n, n]`, `values` has n entries and `vectors` is `[n, n]`.
+    ///
+    /// # Panics
+    /// On any other shape.
+    #[track_caller]
+    pub fn eigh(a: &MatView<'_>, values: &[f64], vectors: &MatMut<'_>) {
+        let n = a.n_rows();
+        assert!(
+            a.n_cols() == n && vectors.n_rows() == n && vectors.n_cols() == n && values.len() == n,
+            "shape mismatch: a [{}x{}], {} values, vectors [{}x{}]",
+            a.n_rows(),
+            a.n_cols(),
+            values.len(),
+            vectors.n_rows(),
+            vectors.n_cols()
+        );
+    }
+
+    /// `a` is square.
+    ///
+    /// # Panics
+    /// If it is not.
+    #[track_caller]
+    pub fn cholesky(a: &MatMut<'_>) {
+        assert!(
+            a.n_cols() == a.n_rows(),
+            "shape mismatch: cholesky of a [{}x{}] matrix",
+            a.n_rows(),
+            a.n_cols()
+        );
+    }
+
+    /// `l` is `[n, n]` for `b` of shape `[n, k]`.
+    ///
+    /// # Panics
+    /// On any other shape.
+    #[track_caller]
+    pub fn solve_lower_triangular(l: &MatView<'_>, b: &MatMut<'_>) {
+        let (n, k) = (b.n_rows(), b.n_cols());
+        assert!(
+            l.n_rows() == n && l.n_cols() == n,
+            "shape mismatch: l [{}x{}] for b [{n}x{k}]",
+            l.n_rows(),
+            l.n_cols()
+        );
+    }
+}
+
 /// Forwards every kernel through a pointer type, so `&B`, `Box<B>` and `&dyn LinalgBackend` are
 /// backends too (and keep any override a backend makes).
 macro_rules! forward_backend {

@@ -227,7 +227,7 @@ impl SufficientStats {
                 let len = block_rows.min(n - start);
                 features.widen_rows_into(start, len, buffer);
                 let view = MatView::row_major(&buffer[..len * d], len, d);
-                self.add_block(backend, view, target_rows_slice(targets, start, len));
+                self.add_block(backend, view, targets.rows(start, len));
                 start += len;
             }
         }
@@ -336,18 +336,5 @@ impl SufficientStats {
     /// `‖y_t‖²` for each target column.
     pub fn target_sq_norms(&self) -> &[f64] {
         &self.target_sq_norms
-    }
-}
-
-fn target_rows_slice(targets: TargetRows<'_>, start: usize, len: usize) -> TargetRows<'_> {
-    match targets {
-        TargetRows::Classes { ids, n_classes } => TargetRows::Classes {
-            ids: &ids[start..start + len],
-            n_classes,
-        },
-        TargetRows::Matrix { values, n_cols } => TargetRows::Matrix {
-            values: &values[start * n_cols..(start + len) * n_cols],
-            n_cols,
-        },
     }
 }

@@ -284,16 +284,17 @@ impl Targets {
     /// # Panics
     /// If the range is out of bounds.
     pub fn rows(&self, start: usize, len: usize) -> TargetRows<'_> {
-        match self {
+        let all = match self {
             Targets::Classes(c) => TargetRows::Classes {
-                ids: &c.ids[start..start + len],
+                ids: &c.ids,
                 n_classes: c.n_classes,
             },
             Targets::Matrix { values, n_cols, .. } => TargetRows::Matrix {
-                values: &values[start * n_cols..(start + len) * n_cols],
+                values,
                 n_cols: *n_cols,
             },
-        }
+        };
+        all.rows(start, len)
     }
 
     /// Value of target column `col` for sample `row` (one-hot for classes).
@@ -324,7 +325,24 @@ pub enum TargetRows<'a> {
     },
 }
 
-impl TargetRows<'_> {
+impl<'a> TargetRows<'a> {
+    /// Rows `start..start + len` of this block.
+    ///
+    /// # Panics
+    /// If the range is out of bounds.
+    pub fn rows(self, start: usize, len: usize) -> TargetRows<'a> {
+        match self {
+            TargetRows::Classes { ids, n_classes } => TargetRows::Classes {
+                ids: &ids[start..start + len],
+                n_classes,
+            },
+            TargetRows::Matrix { values, n_cols } => TargetRows::Matrix {
+                values: &values[start * n_cols..(start + len) * n_cols],
+                n_cols,
+            },
+        }
+    }
+
     /// Rows in the block.
     pub fn n_rows(&self) -> usize {
         match self {

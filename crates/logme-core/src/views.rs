@@ -272,10 +272,7 @@ impl<'a> MatMut<'a> {
     /// Offset of element (i, j) in `data`.
     #[inline]
     pub fn offset(&self, row_idx: usize, col_idx: usize) -> usize {
-        match self.order {
-            Order::RowMajor => row_idx * self.ld + col_idx,
-            Order::ColMajor => row_idx + col_idx * self.ld,
-        }
+        self.as_view().offset(row_idx, col_idx)
     }
 
     /// Element (i, j).
@@ -285,11 +282,7 @@ impl<'a> MatMut<'a> {
     #[inline]
     #[track_caller]
     pub fn get(&self, row_idx: usize, col_idx: usize) -> f64 {
-        assert!(
-            row_idx < self.n_rows && col_idx < self.n_cols,
-            "index out of bounds"
-        );
-        self.data[self.offset(row_idx, col_idx)]
+        self.as_view().get(row_idx, col_idx)
     }
 
     /// Mutable reference to element (i, j).

@@ -222,15 +222,7 @@ impl LinalgBackend for FaerBackend {
         vectors: MatMut<'_>,
     ) -> Result<(), BackendError> {
         let n = a.n_rows();
-        assert!(
-            a.n_cols() == n && vectors.n_rows() == n && vectors.n_cols() == n && values.len() == n,
-            "shape mismatch: a [{}x{}], {} values, vectors [{}x{}]",
-            a.n_rows(),
-            a.n_cols(),
-            values.len(),
-            vectors.n_rows(),
-            vectors.n_cols()
-        );
+        logme_core::backend::shapes::eigh(&a, values, &vectors);
         if n == 0 {
             return Ok(());
         }
@@ -281,11 +273,7 @@ impl LinalgBackend for FaerBackend {
     #[track_caller]
     fn cholesky(&self, a: MatMut<'_>) -> Result<(), BackendError> {
         let n = a.n_rows();
-        assert!(
-            a.n_cols() == n,
-            "shape mismatch: cholesky of a [{n}x{}] matrix",
-            a.n_cols()
-        );
+        logme_core::backend::shapes::cholesky(&a);
         if n == 0 {
             return Ok(());
         }
@@ -315,12 +303,7 @@ impl LinalgBackend for FaerBackend {
     #[track_caller]
     fn solve_lower_triangular(&self, l: MatView<'_>, b: MatMut<'_>) {
         let (n, k) = (b.n_rows(), b.n_cols());
-        assert!(
-            l.n_rows() == n && l.n_cols() == n,
-            "shape mismatch: l [{}x{}] for b [{n}x{k}]",
-            l.n_rows(),
-            l.n_cols()
-        );
+        logme_core::backend::shapes::solve_lower_triangular(&l, &b);
         if n == 0 || k == 0 {
             return;
         }

@@ -342,15 +342,7 @@ impl LinalgBackend for NalgebraBackend {
         mut vectors: MatMut<'_>,
     ) -> Result<(), BackendError> {
         let n = a.n_rows();
-        assert!(
-            a.n_cols() == n && vectors.n_rows() == n && vectors.n_cols() == n && values.len() == n,
-            "shape mismatch: a [{}x{}], {} values, vectors [{}x{}]",
-            a.n_rows(),
-            a.n_cols(),
-            values.len(),
-            vectors.n_rows(),
-            vectors.n_cols()
-        );
+        logme_core::backend::shapes::eigh(&a, values, &vectors);
         // nalgebra's tridiagonalization panics on an empty matrix.
         if n == 0 {
             return Ok(());
@@ -394,11 +386,7 @@ impl LinalgBackend for NalgebraBackend {
     #[track_caller]
     fn cholesky(&self, mut a: MatMut<'_>) -> Result<(), BackendError> {
         let n = a.n_rows();
-        assert!(
-            a.n_cols() == n,
-            "shape mismatch: cholesky of a [{n}x{}] matrix",
-            a.n_cols()
-        );
+        logme_core::backend::shapes::cholesky(&a);
         let failure = |index| BackendError {
             backend: NAME,
             op: "cholesky",
@@ -434,12 +422,7 @@ impl LinalgBackend for NalgebraBackend {
     #[track_caller]
     fn solve_lower_triangular(&self, l: MatView<'_>, mut b: MatMut<'_>) {
         let (n, k) = (b.n_rows(), b.n_cols());
-        assert!(
-            l.n_rows() == n && l.n_cols() == n,
-            "shape mismatch: l [{}x{}] for b [{n}x{k}]",
-            l.n_rows(),
-            l.n_cols()
-        );
+        logme_core::backend::shapes::solve_lower_triangular(&l, &b);
         if n == 0 || k == 0 {
             return;
         }
